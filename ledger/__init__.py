@@ -1,0 +1,1 @@
+"""pointsledger: township governance points become bank credit, through a tamper-evident ledger."""

@@ -1,0 +1,1 @@
+"""The ledger's pure domain: no Flask, SQLAlchemy or pika imported here."""

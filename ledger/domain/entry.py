@@ -1,0 +1,76 @@
+"""A ledger entry as the world sees it, and the hash chain over it (SPEC §6).
+
+The entry document is exactly what `GET /api/v1/ledger/entries` returns without `entry_hash`.
+Fields whose value is null are left out, so that a field added for a later kind of entry never
+changes the document, and so the hash, of an entry written before it existed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+GENESIS_HASH = bytes(32)
+LEAF_PREFIX = b"\x00"
+
+
+def rfc3339_utc(moment: datetime) -> str:
+    """UTC with a `Z`; microseconds only when present, so the text round-trips exactly."""
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    pattern = "%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ"
+    return utc.strftime(pattern)
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    seq: int
+    kind: str
+    platform: str
+    resident: str
+    points: int
+    occurred_at: datetime
+    recorded_at: datetime
+    event_id: str | None = None
+    platform_seq: int | None = None
+    category: str | None = None
+    revokes: str | None = None
+    key_id: str | None = None
+    body: str | None = None
+    webhook_timestamp: int | None = None
+    webhook_signature: str | None = None
+
+    def document(self) -> dict[str, Any]:
+        raw: dict[str, Any] = {
+            "seq": self.seq,
+            "kind": self.kind,
+            "platform": self.platform,
+            "event_id": self.event_id,
+            "platform_seq": self.platform_seq,
+            "resident": self.resident,
+            "category": self.category,
+            "points": self.points,
+            "occurred_at": rfc3339_utc(self.occurred_at),
+            "recorded_at": rfc3339_utc(self.recorded_at),
+            "revokes": self.revokes,
+            "key_id": self.key_id,
+            "body": self.body,
+            "webhook_timestamp": self.webhook_timestamp,
+            "webhook_signature": self.webhook_signature,
+        }
+        return {name: value for name, value in raw.items() if value is not None}
+
+
+def leaf_hash(document: dict[str, Any]) -> bytes:
+    return hashlib.sha256(LEAF_PREFIX + rfc8785.dumps(document)).digest()
+
+
+def chain_hash(previous: bytes, leaf: bytes) -> bytes:
+    return hashlib.sha256(previous + leaf).digest()
+
+
+def next_entry_hash(previous: bytes, entry: LedgerEntry) -> bytes:
+    return chain_hash(previous, leaf_hash(entry.document()))

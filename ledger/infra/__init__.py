@@ -1,0 +1,1 @@
+"""Infrastructure: database, RabbitMQ, key files."""

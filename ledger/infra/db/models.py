@@ -1,0 +1,197 @@
+"""The relational model. Tables marked `append_only` are guarded by database triggers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ledger.infra.db.types import BigId, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+APPEND_ONLY = {"info": {"append_only": True}}
+
+ROLES = ("admin", "teller", "supervisor", "risk_officer", "auditor", "credit_system")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Platform(Base):
+    __tablename__ = "platforms"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    township: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    # Highest platform seq recorded; gaps below it live in platform_seq_gaps.
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class PlatformSeqGap(Base):
+    """A run of platform seq numbers not (yet) recorded below the platform's last_seq."""
+
+    __tablename__ = "platform_seq_gaps"
+    __table_args__ = (CheckConstraint("first_seq <= last_seq", name="ordered"),)
+
+    platform: Mapped[str] = mapped_column(ForeignKey("platforms.code"), primary_key=True)
+    first_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class PlatformKey(Base):
+    __tablename__ = "platform_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    platform: Mapped[str] = mapped_column(ForeignKey("platforms.code"), index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[datetime]
+    # Signatures whose timestamp is at or after this moment are refused with key_revoked.
+    revoked_at: Mapped[datetime | None]
+
+
+class Branch(Base):
+    __tablename__ = "branches"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN (" + ", ".join(f"'{role}'" for role in ROLES) + ")", name="known_role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    branch: Mapped[str | None] = mapped_column(ForeignKey("branches.code"))
+    created_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A bearer token, stored only as the SHA-256 of its secret part."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class LedgerEntryRow(Base):
+    """One ledger entry; `seq` is global and gap-free, `entry_hash` chains it to the previous."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        UniqueConstraint("platform", "event_id"),
+        UniqueConstraint("platform", "platform_seq"),
+        # A given award can be revoked once: the database itself enforces already_revoked.
+        UniqueConstraint("platform", "revokes"),
+        Index(None, "resident", "seq"),
+        APPEND_ONLY,
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(40))
+    platform: Mapped[str] = mapped_column(ForeignKey("platforms.code"))
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    platform_seq: Mapped[int | None] = mapped_column(BigInteger)
+    resident: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    revokes: Mapped[str | None] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    body: Mapped[str | None] = mapped_column(Text)
+    webhook_timestamp: Mapped[int | None] = mapped_column(BigInteger)
+    webhook_signature: Mapped[str | None] = mapped_column(Text)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Rejection(Base):
+    """A refused input, kept whole: raw bytes (up to a bound), headers and the reason."""
+
+    __tablename__ = "rejections"
+    __table_args__ = (Index(None, "platform", "event_id"), APPEND_ONLY)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    received_at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text)
+    errors: Mapped[dict[str, Any] | None]
+    platform: Mapped[str | None] = mapped_column(String(64))
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    body_size: Mapped[int] = mapped_column(Integer)
+    headers: Mapped[dict[str, Any]]
+
+
+class Balance(Base):
+    """Running balance per resident and platform; a projection of ledger_entries."""
+
+    __tablename__ = "balances"
+
+    resident: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str] = mapped_column(ForeignKey("platforms.code"), primary_key=True)
+    earned: Mapped[int] = mapped_column(BigInteger, default=0)
+    deducted: Mapped[int] = mapped_column(BigInteger, default=0)
+    revoked: Mapped[int] = mapped_column(BigInteger, default=0)
+    redeemed: Mapped[int] = mapped_column(BigInteger, default=0)
+    spendable: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MonthlyContribution(Base):
+    """Points per resident, platform, category and Asia/Shanghai month (SPEC §6), for the rules.
+
+    A revocation is counted in the month and category of the award it revokes.
+    """
+
+    __tablename__ = "monthly_contributions"
+
+    resident: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str] = mapped_column(ForeignKey("platforms.code"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    awarded: Mapped[int] = mapped_column(BigInteger, default=0)
+    revoked: Mapped[int] = mapped_column(BigInteger, default=0)
+    deducted: Mapped[int] = mapped_column(BigInteger, default=0)
+    deductions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def append_only_tables() -> list[str]:
+    return sorted(
+        table.name for table in Base.metadata.sorted_tables if table.info.get("append_only")
+    )

@@ -1,0 +1,1 @@
+"""Use cases: each takes plain inputs and a session factory, and owns its transaction."""

@@ -1,0 +1,81 @@
+"""Ingestion of signed point events: verify, then decide and append a batch in one transaction.
+
+The same code path serves the embedded HTTP API, the broker consumer and the benchmarks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.domain.outcomes import Outcome, Reason
+from ledger.infra.db.models import PlatformKey
+from ledger.service.appending import BatchAppender
+from ledger.service.keyring import Keyring, load_keyring
+from ledger.service.verification import Delivery, VerifiedEvent, verify_delivery
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Ingestor:
+    def __init__(self, sessions: sessionmaker[Session], clock_skew_s: int,
+                 clock: Clock = utc_now) -> None:
+        self._sessions = sessions
+        self._clock_skew_s = clock_skew_s
+        self._clock = clock
+
+    def keyring(self) -> Keyring:
+        with self._sessions() as session:
+            return load_keyring(session)
+
+    def verify(self, deliveries: Sequence[Delivery],
+               keyring: Keyring | None = None) -> list[VerifiedEvent | Outcome]:
+        """Stage one, outside any write transaction: signatures are the expensive part."""
+        keyring = keyring or self.keyring()
+        now = self._clock()
+        return [verify_delivery(delivery, keyring, now, self._clock_skew_s)
+                for delivery in deliveries]
+
+    def ingest(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+        """Every delivery's outcome, in order; all of it committed before this returns."""
+        verified = self.verify(deliveries)
+        with self._sessions.begin() as session:
+            items = _recheck_revocations(session, deliveries, verified)
+            return BatchAppender(session, self._clock()).decide(items)
+
+    def keep_rejections(self, refused: Sequence[tuple[Delivery, Outcome]]) -> list[Outcome]:
+        """Store stage-one refusals (the broker-mode API), without touching the chain."""
+        with self._sessions.begin() as session:
+            return BatchAppender(session, self._clock()).decide(list(refused))
+
+
+def _recheck_revocations(
+    session: Session, deliveries: Sequence[Delivery],
+    verified: Sequence[VerifiedEvent | Outcome],
+) -> list[VerifiedEvent | tuple[Delivery, Outcome]]:
+    """A key revoked after stage one read the keyring still refuses what it no longer covers."""
+    key_ids = {item.key_id for item in verified if isinstance(item, VerifiedEvent)}
+    revoked_at = dict(session.execute(
+        select(PlatformKey.key_id, PlatformKey.revoked_at).where(
+            PlatformKey.key_id.in_(key_ids), PlatformKey.revoked_at.is_not(None))
+    ).all()) if key_ids else {}
+    items: list[VerifiedEvent | tuple[Delivery, Outcome]] = []
+    for delivery, item in zip(deliveries, verified, strict=True):
+        if isinstance(item, Outcome):
+            items.append((delivery, item))
+            continue
+        cutoff = revoked_at.get(item.key_id)
+        if cutoff is not None and item.webhook_timestamp >= cutoff.timestamp():
+            items.append((delivery, Outcome.rejected(
+                Reason.KEY_REVOKED, "the event is signed with a key revoked before its timestamp",
+                platform=item.envelope.platform, event_id=item.envelope.event_id)))
+        else:
+            items.append(item)
+    return items

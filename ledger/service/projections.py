@@ -1,0 +1,96 @@
+"""Balances and monthly contribution, accumulated per batch and written as a few upserts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ledger.contract.categories import EntryKind
+from ledger.infra.db.models import Balance, MonthlyContribution
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+BALANCE_FIELDS = ("earned", "deducted", "revoked", "redeemed", "spendable")
+CONTRIBUTION_FIELDS = ("awarded", "revoked", "deducted", "deductions")
+
+
+def shanghai_month(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m")
+
+
+@dataclass
+class ProjectionDeltas:
+    """What one batch adds to the balance and contribution projections."""
+
+    balances: defaultdict[tuple[str, str], dict[str, int]]
+    contributions: defaultdict[tuple[str, str, str, str], dict[str, int]]
+
+    @classmethod
+    def empty(cls) -> ProjectionDeltas:
+        return cls(
+            defaultdict(lambda: dict.fromkeys(BALANCE_FIELDS, 0)),
+            defaultdict(lambda: dict.fromkeys(CONTRIBUTION_FIELDS, 0)),
+        )
+
+    def add(self, kind: EntryKind, resident: str, platform: str, magnitude: int,
+            category: str | None, occurred_at: datetime) -> None:
+        """`category` and `occurred_at` are those of the award for a revocation (SPEC §6)."""
+        balance = self.balances[(resident, platform)]
+        balance["spendable"] += kind.delta_sign * magnitude
+        if kind is EntryKind.AWARDED:
+            balance["earned"] += magnitude
+        elif kind is EntryKind.DEDUCTED:
+            balance["deducted"] += magnitude
+        elif kind is EntryKind.REVOKED:
+            balance["revoked"] += magnitude
+        elif kind is EntryKind.REDEEMED:
+            balance["redeemed"] += magnitude
+        elif kind is EntryKind.REDEMPTION_REVERSED:
+            balance["redeemed"] -= magnitude
+        if kind in (EntryKind.REDEEMED, EntryKind.REDEMPTION_REVERSED):
+            return  # spending is not misbehaviour: contribution is untouched
+        assert category is not None
+        month = self.contributions[(resident, platform, category, shanghai_month(occurred_at))]
+        if kind is EntryKind.AWARDED:
+            month["awarded"] += magnitude
+        elif kind is EntryKind.REVOKED:
+            month["revoked"] += magnitude
+        else:
+            month["deducted"] += magnitude
+            month["deductions"] += 1
+
+    def write(self, session: Session) -> None:
+        balance_rows = [
+            {"resident": resident, "platform": platform, **values}
+            for (resident, platform), values in self.balances.items()
+        ]
+        contribution_rows = [
+            {"resident": resident, "platform": platform, "category": category, "month": month,
+             **values}
+            for (resident, platform, category, month), values in self.contributions.items()
+        ]
+        _add_up(session, Balance.__table__, balance_rows, BALANCE_FIELDS)  # type: ignore[arg-type]
+        _add_up(session, MonthlyContribution.__table__, contribution_rows,  # type: ignore[arg-type]
+                CONTRIBUTION_FIELDS)
+
+
+def _add_up(session: Session, table: Table, rows: list[dict[str, Any]],
+            counters: tuple[str, ...]) -> None:
+    """INSERT … ON CONFLICT DO UPDATE SET counter = counter + excluded.counter."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[column.name for column in table.primary_key.columns],
+        set_={name: table.c[name] + statement.excluded[name] for name in counters},
+    )
+    session.execute(statement, rows)

@@ -1,0 +1,81 @@
+"""Platforms and their signing keys (SPEC §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.contract.envelope import PLATFORM_CODE_PATTERN
+from ledger.contract.webhook import (
+    KeyFormatError,
+    decode_public_key,
+    encode_public_key,
+    key_id_for,
+    public_key_bytes,
+)
+from ledger.infra.db.models import Platform, PlatformKey
+from ledger.service.errors import Conflict, InvalidInput, NotFound
+
+NAME_LENGTH_MAX = 200
+
+
+def add_platform(session: Session, code: str, name: str, township: str,
+                 now: datetime) -> Platform:
+    if not PLATFORM_CODE_PATTERN.fullmatch(code):
+        raise InvalidInput(f"platform code {code!r} must be 2-32 of [a-z0-9_], starting a-z")
+    for label, value in (("name", name), ("township", township)):
+        if not value.strip() or len(value) > NAME_LENGTH_MAX:
+            raise InvalidInput(f"the platform {label} must be 1-{NAME_LENGTH_MAX} characters")
+    if session.get(Platform, code) is not None:
+        raise Conflict(f"platform {code!r} is already registered")
+    platform = Platform(code=code, name=name.strip(), township=township.strip(), created_at=now,
+                        last_seq=0)
+    session.add(platform)
+    return platform
+
+
+@dataclass(frozen=True)
+class RegisteredPublicKey:
+    key_id: str
+    platform: str
+    public_key: str  # whpk_…
+
+
+def add_key(session: Session, platform: str, public_key: str, now: datetime) -> RegisteredPublicKey:
+    if session.get(Platform, platform) is None:
+        raise NotFound(f"platform {platform!r} is not registered")
+    try:
+        raw = decode_public_key(public_key)
+    except KeyFormatError as error:
+        raise InvalidInput(f"the public key is not a whpk_ key: {error}") from None
+    key_id = key_id_for(raw)
+    if session.get(PlatformKey, key_id) is not None:
+        raise Conflict(f"this public key is already registered as {key_id}")
+    session.add(PlatformKey(key_id=key_id, platform=platform, public_key=raw, created_at=now,
+                            revoked_at=None))
+    return RegisteredPublicKey(key_id, platform, encode_public_key(raw))
+
+
+def generate_key(session: Session, platform: str,
+                 now: datetime) -> tuple[Ed25519PrivateKey, RegisteredPublicKey]:
+    private_key = Ed25519PrivateKey.generate()
+    registered = add_key(session, platform, encode_public_key(public_key_bytes(private_key)), now)
+    return private_key, registered
+
+
+def revoke_key(session: Session, key_id: str, now: datetime) -> PlatformKey:
+    key = session.get(PlatformKey, key_id)
+    if key is None:
+        raise NotFound(f"no key {key_id!r} is registered")
+    if key.revoked_at is not None:
+        raise Conflict(f"key {key_id} was already revoked at {key.revoked_at.isoformat()}")
+    key.revoked_at = now
+    return key
+
+
+def list_platforms(session: Session) -> list[Platform]:
+    return list(session.scalars(select(Platform).order_by(Platform.code)))

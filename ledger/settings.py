@@ -1,0 +1,130 @@
+"""Settings read once from the environment (SPEC §2).
+
+A bad value stops the program at start with an error that names the variable, so an operator
+never runs a half-configured ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+log = logging.getLogger(__name__)
+
+DATABASE_URL_DEFAULT = "sqlite:///var/pointsledger.sqlite3"
+VAR_DIRECTORY = Path("var")
+PEPPER_FILE = VAR_DIRECTORY / "resident.pepper"
+LEDGER_KEY_FILE_DEFAULT = VAR_DIRECTORY / "ledger.key"
+CLOCK_SKEW_S_DEFAULT = 300
+CLOCK_SKEW_S_MAX = 86_400
+PEPPER_LENGTH_MIN = 16
+
+
+class SettingsError(Exception):
+    """A configuration value is missing or wrong; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    amqp_url: str | None
+    resident_pepper: str
+    ledger_key_file: Path
+    clock_skew_s: int
+
+    @property
+    def embedded(self) -> bool:
+        """True when no broker is configured: events posted to the API are appended in-process."""
+        return self.amqp_url is None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        database_url = _database_url(env.get("POINTSLEDGER_DATABASE_URL") or DATABASE_URL_DEFAULT)
+        amqp_url = _amqp_url(env.get("POINTSLEDGER_AMQP_URL") or None)
+        return cls(
+            database_url=database_url,
+            amqp_url=amqp_url,
+            resident_pepper=_resident_pepper(env.get("POINTSLEDGER_RESIDENT_PEPPER"), amqp_url),
+            ledger_key_file=Path(
+                env.get("POINTSLEDGER_LEDGER_KEY_FILE") or LEDGER_KEY_FILE_DEFAULT
+            ),
+            clock_skew_s=_clock_skew_s(env.get("POINTSLEDGER_CLOCK_SKEW_S")),
+        )
+
+
+def _database_url(value: str) -> str:
+    try:
+        url = make_url(value)
+    except ArgumentError as error:
+        raise SettingsError(
+            f"POINTSLEDGER_DATABASE_URL is not a valid SQLAlchemy URL: {error}"
+        ) from None
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise SettingsError(
+            f"POINTSLEDGER_DATABASE_URL must point to PostgreSQL or SQLite, not {backend!r}"
+        )
+    if backend == "postgresql" and url.drivername != "postgresql+psycopg":
+        # psycopg 3 is the only PostgreSQL driver we ship; a bare "postgresql://" means it too.
+        url = url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    return url.render_as_string(hide_password=False)
+
+
+def _amqp_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.startswith(("amqp://", "amqps://")):
+        raise SettingsError("POINTSLEDGER_AMQP_URL must start with amqp:// or amqps://")
+    return value
+
+
+def _resident_pepper(value: str | None, amqp_url: str | None) -> str:
+    if value:
+        if len(value) < PEPPER_LENGTH_MIN:
+            raise SettingsError(
+                f"POINTSLEDGER_RESIDENT_PEPPER must be at least {PEPPER_LENGTH_MIN} characters"
+            )
+        return value
+    if amqp_url is not None:
+        raise SettingsError(
+            "POINTSLEDGER_RESIDENT_PEPPER is required when POINTSLEDGER_AMQP_URL is set"
+        )
+    return _embedded_pepper()
+
+
+def _embedded_pepper() -> str:
+    """The embedded mode keeps a generated pepper in var/ so pseudonyms stay stable across runs."""
+    if PEPPER_FILE.exists():
+        return PEPPER_FILE.read_text(encoding="utf-8").strip()
+    VAR_DIRECTORY.mkdir(parents=True, exist_ok=True)
+    pepper = secrets.token_urlsafe(32)
+    descriptor = os.open(PEPPER_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(pepper)
+    log.warning(
+        "POINTSLEDGER_RESIDENT_PEPPER is not set: generated one into %s (embedded mode only)",
+        PEPPER_FILE,
+    )
+    return pepper
+
+
+def _clock_skew_s(value: str | None) -> int:
+    if value is None or value == "":
+        return CLOCK_SKEW_S_DEFAULT
+    try:
+        skew = int(value)
+    except ValueError:
+        raise SettingsError("POINTSLEDGER_CLOCK_SKEW_S must be a whole number of seconds") from None
+    if not 0 <= skew <= CLOCK_SKEW_S_MAX:
+        raise SettingsError(f"POINTSLEDGER_CLOCK_SKEW_S must be between 0 and {CLOCK_SKEW_S_MAX}")
+    return skew

@@ -1,0 +1,62 @@
+"""Alembic environment: the URL comes from the caller or POINTSLEDGER_DATABASE_URL.
+
+After every run the append-only guard is reinstalled, because an SQLite batch migration rebuilds
+tables and drops their triggers.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection, text
+
+from ledger.infra.db.append_only import install_append_only_guard
+from ledger.infra.db.engine import make_engine
+from ledger.infra.db.models import Base, append_only_tables
+
+POSTGRES_LOCK_TIMEOUT = "10s"
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _database_url() -> str:
+    url = config.attributes.get("database_url")
+    if url:
+        return str(url)
+    from ledger.settings import Settings
+
+    return Settings.from_environment().database_url
+
+
+def _run(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # A migration waiting on a busy table must fail fast rather than stall the ledger.
+        connection.execute(text(f"SET lock_timeout = '{POSTGRES_LOCK_TIMEOUT}'"))
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+        install_append_only_guard(connection, append_only_tables())
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(_database_url())
+    try:
+        with engine.connect() as connection:
+            _run(connection)
+            connection.commit()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (--sql) migrations are not supported: run against a database")
+run_migrations_online()
