@@ -1,0 +1,1 @@
+"""The `pointsledger` command line (SPEC §3)."""

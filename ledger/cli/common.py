@@ -1,0 +1,56 @@
+"""Shared plumbing for commands: settings errors and service errors become one sentence, exit 2."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn, TypeVar
+
+import click
+from sqlalchemy.orm import Session
+
+from ledger.bootstrap import Ledger, build
+from ledger.service.errors import ServiceError
+from ledger.settings import SettingsError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def expected_errors(command: F) -> F:
+    """Expected errors end the command with one sentence on stderr, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (SettingsError, ServiceError) as error:
+            fail(str(error))
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def ledger_context() -> Iterator[Ledger]:
+    ledger = build()
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+@contextmanager
+def transaction() -> Iterator[tuple[Ledger, Session]]:
+    """A ledger and a session whose transaction commits when the block ends without error."""
+    with ledger_context() as ledger, ledger.sessions.begin() as session:
+        yield ledger, session

@@ -1,0 +1,115 @@
+"""Fixtures: a fresh database per test (SQLite file or PostgreSQL database cloned from a migrated
+template), a RabbitMQ vhost per test, and a wired Ledger."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from ledger.bootstrap import Ledger, build
+from ledger.infra.db.migrate import upgrade
+from ledger.settings import Settings
+from tests.support import (
+    AMQP_BASE_URL,
+    POSTGRES_ADMIN_URL,
+    TEST_PEPPER,
+    PlatformFixture,
+    rabbitmqctl,
+    register_platform,
+    unique_name,
+)
+
+
+def _admin_connection() -> psycopg.Connection[tuple[object, ...]]:
+    url = make_url(POSTGRES_ADMIN_URL)
+    try:
+        return psycopg.connect(
+            host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+            dbname=url.database, autocommit=True, connect_timeout=5,
+        )
+    except psycopg.OperationalError as error:
+        raise RuntimeError(
+            f"PostgreSQL is not reachable at {url.host}:{url.port}; start it (see README): {error}"
+        ) from error
+
+
+def _database_url(name: str) -> str:
+    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A PostgreSQL database migrated to head once per test session, cloned by each test."""
+    name = unique_name("pl_template")
+    with _admin_connection() as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    upgrade(_database_url(name))
+    yield name
+    with _admin_connection() as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url(postgres_template: str) -> Iterator[str]:
+    name = unique_name("pl_test")
+    with _admin_connection() as connection:
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
+    yield _database_url(name)
+    with _admin_connection() as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "ledger.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "ledger.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Runs the test once on SQLite (embedded) and once on PostgreSQL (production)."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def amqp_url() -> Iterator[str]:
+    """A RabbitMQ vhost of its own for one test."""
+    vhost = unique_name("pl_test")
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    yield f"{AMQP_BASE_URL}/{vhost}"
+    rabbitmqctl("delete_vhost", vhost)
+
+
+def make_settings(database_url: str, amqp_url: str | None = None,
+                  tmp_path: Path | None = None) -> Settings:
+    key_file = (tmp_path or Path("var")) / "ledger.key"
+    return Settings(database_url=database_url, amqp_url=amqp_url, resident_pepper=TEST_PEPPER,
+                    ledger_key_file=key_file, clock_skew_s=300)
+
+
+@pytest.fixture
+def ledger(database_url: str, tmp_path: Path) -> Iterator[Ledger]:
+    """The wired ledger on each database backend."""
+    built = build(make_settings(database_url, tmp_path=tmp_path))
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def platform(ledger: Ledger) -> PlatformFixture:
+    return register_platform(ledger.sessions)
