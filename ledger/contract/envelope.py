@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ledger.contract.categories import Category, EventType
@@ -17,9 +17,11 @@ from ledger.contract.categories import Category, EventType
 BODY_SIZE_MAX_BYTES = 8 * 1024
 POINTS_MIN = 1
 POINTS_MAX = 100_000
-SEQ_MAX = 2**63 - 1
+# Entries are hashed as RFC 8785 JSON, which holds integers exactly only up to 2^53 - 1.
+SEQ_MAX = 2**53 - 1
 MEMO_LENGTH_MAX = 200
 SOURCE_REF_LENGTH_MAX = 128
+OCCURRED_AT_MIN = datetime(1970, 1, 1, tzinfo=UTC)
 
 EVENT_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 PLATFORM_CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,31}")
@@ -97,6 +99,13 @@ def load_json_object(body: bytes) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         detail = f"the body is not valid JSON: {error.msg} at position {error.pos}"
         raise MalformedJson(detail) from None
+    except MalformedJson:
+        raise
+    except ValueError:
+        # Python refuses to convert integers of more than 4300 digits (CVE-2020-10735).
+        raise MalformedJson("the body holds a number with too many digits") from None
+    except RecursionError:
+        raise MalformedJson("the body nests arrays or objects too deeply") from None
     if not isinstance(document, dict):
         raise SchemaInvalid({"_schema": "the body must be a JSON object"})
     return document
@@ -214,4 +223,8 @@ def _timestamp(document: dict[str, Any], field: str, errors: dict[str, str]) -> 
     parsed = parse_rfc3339(value)
     if parsed is None:
         errors[field] = "must be an RFC 3339 timestamp with an offset"
+    elif parsed < OCCURRED_AT_MIN:
+        # Earlier moments cannot all be written as RFC 3339 in UTC (year 1 at +08:00 is year 0).
+        errors[field] = "must not be before 1970-01-01T00:00:00Z"
+        return None
     return parsed

@@ -106,9 +106,11 @@ def _identity_if_any(body: bytes) -> tuple[str | None, str | None]:
         document = load_json_object(body)
     except (MalformedJson, SchemaInvalid):
         return None, None
-    platform = document.get("platform")
-    event_id = document.get("event_id")
-    return (
-        platform[:64] if isinstance(platform, str) else None,
-        event_id[:64] if isinstance(event_id, str) else None,
-    )
+    return _storable(document.get("platform")), _storable(document.get("event_id"))
+
+
+def _storable(value: object) -> str | None:
+    """The value cut to its column, unless a database cannot hold it (NUL, lone surrogates)."""
+    if not isinstance(value, str) or not value.isprintable():
+        return None
+    return value[:64]

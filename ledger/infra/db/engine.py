@@ -26,7 +26,8 @@ def make_engine(url: str, **options: Any) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL for concurrent readers, foreign keys on, and write-locking transactions.
+    """WAL for concurrent readers, foreign keys and recursive triggers on, write-locking
+    transactions.
 
     Every transaction starts with BEGIN IMMEDIATE: the ledger reads the chain head and then appends,
     and a deferred transaction would fail with SQLITE_BUSY when upgrading its lock under load.
@@ -37,6 +38,9 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy's begin event emit BEGIN
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # INSERT OR REPLACE deletes the row in its way without firing delete triggers unless
+        # triggers are recursive: without this, it would slip past the append-only guard.
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
