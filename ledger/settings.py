@@ -47,7 +47,7 @@ class Settings:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        database_url = _database_url(env.get("POINTSLEDGER_DATABASE_URL") or DATABASE_URL_DEFAULT)
+        database_url = database_url_from_environment(env)
         amqp_url = _amqp_url(env.get("POINTSLEDGER_AMQP_URL") or None)
         return cls(
             database_url=database_url,
@@ -58,6 +58,12 @@ class Settings:
             ),
             clock_skew_s=_clock_skew_s(env.get("POINTSLEDGER_CLOCK_SKEW_S")),
         )
+
+
+def database_url_from_environment(environ: Mapping[str, str] | None = None) -> str:
+    """Only the database URL: what `db upgrade` needs, without making a pepper on the side."""
+    env = os.environ if environ is None else environ
+    return _database_url(env.get("POINTSLEDGER_DATABASE_URL") or DATABASE_URL_DEFAULT)
 
 
 def _database_url(value: str) -> str:

@@ -13,7 +13,7 @@ from ledger.contract.webhook import encode_private_key
 from ledger.infra.db import migrate
 from ledger.infra.db.models import ROLES
 from ledger.service import access, registry
-from ledger.settings import Settings
+from ledger.settings import Settings, database_url_from_environment
 
 
 @click.group()
@@ -25,7 +25,7 @@ def db() -> None:
 @expected_errors
 def db_upgrade() -> None:
     """Apply all migrations (Alembic)."""
-    migrate.upgrade(Settings.from_environment().database_url)
+    migrate.upgrade(database_url_from_environment())
     click.echo("database is at the latest schema")
 
 

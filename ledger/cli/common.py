@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any, NoReturn, TypeVar
 
 import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from ledger.bootstrap import Ledger, build
@@ -36,8 +37,19 @@ def expected_errors(command: F) -> F:
             return command(*args, **kwargs)
         except (SettingsError, ServiceError) as error:
             fail(str(error))
+        except (OperationalError, ProgrammingError) as error:
+            fail(_database_problem(error), EXIT_FAILURE)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _database_problem(error: OperationalError | ProgrammingError) -> str:
+    """One sentence; the driver's message never holds the URL's password."""
+    text = str(error.orig or error).strip()
+    first_line = text.splitlines()[0] if text else type(error).__name__
+    if isinstance(error, ProgrammingError) or "no such table" in first_line:
+        return f"the database is not migrated (run `pointsledger db upgrade`): {first_line}"
+    return f"the database cannot be reached: {first_line}"
 
 
 @contextmanager

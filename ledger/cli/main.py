@@ -6,7 +6,9 @@ import logging
 
 import click
 
-from ledger.cli import admin
+from ledger.cli import admin, bench, broker
+from ledger.cli.demo import demo
+from ledger.cli.serve import serve
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -19,6 +21,11 @@ def cli() -> None:
 
 for command in admin.COMMANDS:
     cli.add_command(command)
+for command in broker.COMMANDS:
+    cli.add_command(command)
+cli.add_command(bench.bench)
+cli.add_command(serve)
+cli.add_command(demo)
 
 
 def main() -> None:

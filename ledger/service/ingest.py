@@ -43,9 +43,15 @@ class Ingestor:
         return [verify_delivery(delivery, keyring, now, self._clock_skew_s)
                 for delivery in deliveries]
 
-    def ingest(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
-        """Every delivery's outcome, in order; all of it committed before this returns."""
-        verified = self.verify(deliveries)
+    def ingest(self, deliveries: Sequence[Delivery], *,
+               verified: Sequence[VerifiedEvent | Outcome] | None = None) -> list[Outcome]:
+        """Every delivery's outcome, in order; all of it committed before this returns.
+
+        `verified` is stage one already done for exactly these deliveries, so a consumer can
+        verify the next batch (Ed25519 runs without the GIL) while this one is appended.
+        """
+        if verified is None:
+            verified = self.verify(deliveries)
         with self._sessions.begin() as session:
             items = _recheck_revocations(session, deliveries, verified)
             return BatchAppender(session, self._clock()).decide(items)

@@ -1,0 +1,1 @@
+"""Benchmarks (SPEC §11): each measures its own yardstick in the same run."""

@@ -1,0 +1,132 @@
+"""Broker commands: `pointsledger amqp setup` and `pointsledger consume` (SPEC §3, §5)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from types import FrameType
+
+import click
+import pika
+import pika.exceptions
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.exc import SQLAlchemyError
+
+from ledger.bootstrap import Ledger
+from ledger.cli.common import expected_errors, fail, ledger_context
+from ledger.infra.amqp.batch_ingest import database_unavailable
+from ledger.infra.amqp.consumer import LedgerConsumer, describe_broker_error
+from ledger.infra.amqp.stage_one import StageOneAhead
+from ledger.infra.amqp.topology import (
+    DEAD_QUEUE,
+    EVENTS_EXCHANGE,
+    LEDGER_QUEUE,
+    OUTBOUND_EXCHANGE,
+    connection_parameters,
+    declare_topology,
+    outbound_queue,
+)
+from ledger.infra.db.migrate import alembic_config
+from ledger.service import registry
+from ledger.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SETUP_CONNECTION_ROLE = "setup"
+
+
+def quiet_broker_client_logs() -> None:
+    """pika narrates every connection step at INFO: keep its warnings and errors only."""
+    logging.getLogger("pika").setLevel(logging.WARNING)
+
+
+def broker_settings() -> tuple[Settings, str]:
+    """The settings and the broker URL; without one, a sentence and exit 2 (checked first, so
+    that a refused command leaves nothing behind, such as an embedded-mode pepper file)."""
+    if not os.environ.get("POINTSLEDGER_AMQP_URL"):
+        fail("POINTSLEDGER_AMQP_URL must be set to the RabbitMQ URL "
+             "(amqp://user:password@host:5672/vhost)")
+    settings = Settings.from_environment()
+    assert settings.amqp_url is not None
+    return settings, settings.amqp_url
+
+
+def platform_codes(ledger: Ledger) -> list[str]:
+    with ledger.sessions() as session:
+        return [platform.code for platform in registry.list_platforms(session)]
+
+
+@click.group()
+def amqp() -> None:
+    """RabbitMQ topology."""
+
+
+@amqp.command("setup")
+@expected_errors
+def amqp_setup() -> None:
+    """Declare the exchanges and queues of the ledger (idempotent)."""
+    quiet_broker_client_logs()
+    _settings, amqp_url = broker_settings()
+    with ledger_context() as ledger:
+        platforms = platform_codes(ledger)
+    try:
+        connection = pika.BlockingConnection(connection_parameters(amqp_url,
+                                                                   SETUP_CONNECTION_ROLE))
+    except (pika.exceptions.AMQPError, OSError) as error:
+        fail(f"cannot connect to RabbitMQ: {describe_broker_error(error)}", code=1)
+    try:
+        declare_topology(connection.channel(), platforms)
+    except pika.exceptions.AMQPError as error:
+        fail(f"declaring the topology failed: {describe_broker_error(error)}", code=1)
+    finally:
+        if connection.is_open:
+            connection.close()
+    for name in (EVENTS_EXCHANGE, LEDGER_QUEUE, DEAD_QUEUE, OUTBOUND_EXCHANGE,
+                 *(outbound_queue(platform) for platform in platforms)):
+        click.echo(f"declared {name}")
+
+
+@click.command("consume")
+@expected_errors
+def consume() -> None:
+    """Run the ledger consumer until SIGTERM/SIGINT (finishes the messages in hand, exit 0)."""
+    quiet_broker_client_logs()
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings, amqp_url = broker_settings()
+    with ledger_context() as ledger:
+        _require_current_schema(ledger)
+        stage_one = StageOneAhead(ledger.ingestor, ledger.clock, settings.clock_skew_s)
+        consumer = LedgerConsumer(amqp_url, ledger.ingestor, lambda: platform_codes(ledger),
+                                  stage_one)
+
+        def request_stop(_signal_number: int, _frame: FrameType | None) -> None:
+            consumer.stop()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        consumer.run()
+
+
+def _require_current_schema(ledger: Ledger) -> None:
+    """An unmigrated database would fail every batch, and the delivery limit would then
+    dead-letter every event: refuse to start instead. An unreachable database is an outage,
+    which the consumer waits out."""
+    heads = set(ScriptDirectory.from_config(alembic_config(ledger.settings.database_url))
+                .get_heads())
+    try:
+        with ledger.engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except SQLAlchemyError as error:
+        if not database_unavailable(error):
+            raise
+        log.warning("the database is unavailable (%s); consuming anyway, messages stay unacked "
+                    "until it is back", type(error).__name__)
+        return
+    if current != heads:
+        fail("the database of POINTSLEDGER_DATABASE_URL is not at the latest schema; "
+             "run `pointsledger db upgrade` first")
+
+
+COMMANDS = (amqp, consume)

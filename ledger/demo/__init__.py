@@ -1,0 +1,1 @@
+"""The embedded quick start: realistic townships, residents and point events."""

@@ -1,0 +1,69 @@
+"""Idempotent demo setup: the four platforms with keys on disk, a branch and one user per role."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+
+from ledger.bootstrap import Ledger
+from ledger.contract.webhook import decode_private_key, encode_private_key
+from ledger.demo.scenario import PLATFORMS
+from ledger.infra.db.models import Branch, Platform, User
+from ledger.service import access, registry
+
+DEMO_KEY_DIRECTORY = Path("var/demo-keys")
+DEMO_BRANCH = ("XS-GUALI", "萧山农商银行瓜沥支行")
+DEMO_USERS = (
+    ("demo-admin", "admin", None),
+    ("demo-auditor", "auditor", None),
+    ("demo-teller", "teller", DEMO_BRANCH[0]),
+    ("demo-supervisor", "supervisor", DEMO_BRANCH[0]),
+    ("demo-risk", "risk_officer", None),
+    ("demo-loans", "credit_system", None),
+)
+DEMO_TOKEN_TTL_DAYS = 7
+
+
+def ensure_platforms(ledger: Ledger) -> dict[str, Ed25519PrivateKey]:
+    """Each demo platform registered, with a private key kept in var/demo-keys/."""
+    DEMO_KEY_DIRECTORY.mkdir(parents=True, exist_ok=True)
+    keys: dict[str, Ed25519PrivateKey] = {}
+    with ledger.sessions.begin() as session:
+        for platform in PLATFORMS:
+            now = ledger.clock()
+            if session.get(Platform, platform.code) is None:
+                registry.add_platform(session, platform.code, platform.name, platform.township, now)
+            key_file = DEMO_KEY_DIRECTORY / f"{platform.code}.key"
+            if key_file.exists():
+                keys[platform.code] = decode_private_key(key_file.read_text(encoding="ascii"))
+                continue
+            private_key, _ = registry.generate_key(session, platform.code, now)
+            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="ascii") as file:
+                file.write(encode_private_key(private_key) + "\n")
+            keys[platform.code] = private_key
+    return keys
+
+
+def next_seqs(ledger: Ledger) -> dict[str, int]:
+    with ledger.sessions() as session:
+        return {code: last + 1 for code, last in session.execute(
+            select(Platform.code, Platform.last_seq))}
+
+
+def ensure_people(ledger: Ledger) -> dict[str, str]:
+    """One user per role (created once) and a fresh short-lived token for each, by username."""
+    tokens: dict[str, str] = {}
+    with ledger.sessions.begin() as session:
+        now = ledger.clock()
+        if session.get(Branch, DEMO_BRANCH[0]) is None:
+            access.add_branch(session, *DEMO_BRANCH, now)
+        for username, role, branch in DEMO_USERS:
+            if session.scalar(select(User.id).where(User.username == username)) is None:
+                access.add_user(session, username, role, branch, now)
+            tokens[username], _ = access.create_token(session, username, now,
+                                                      DEMO_TOKEN_TTL_DAYS)
+    return tokens

@@ -1,0 +1,149 @@
+"""One batch of deliveries → the ledger, with the consumer's failure policy (SPEC §5).
+
+- Database unavailable: the same batch is retried with capped back-off; its messages stay unacked
+  meanwhile (the caller's `wait` keeps the broker connection alive).
+- Any other error (a poison message): the batch is retried one message at a time; a message that
+  still fails is returned to the queue, whose delivery limit dead-letters it, and the others are
+  recorded and acked as usual.
+
+The result says which deliveries to ack and nack; the caller does it, after `ingest` returned,
+that is after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from ledger.domain.outcomes import Outcome, Status
+from ledger.infra.amqp.backoff import Backoff
+from ledger.service.ingest import Ingestor
+from ledger.service.verification import Delivery, VerifiedEvent
+
+log = logging.getLogger(__name__)
+
+retry_delay_s_min = 0.5
+retry_delay_s_max = 30.0
+
+Verified = Sequence[VerifiedEvent | Outcome]
+# Waits about that many seconds without raising; False when the batch should be given up
+# (the consumer is stopping, or its broker connection is gone).
+Wait = Callable[[float], bool]
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message taken from the queue, not yet settled."""
+
+    delivery_tag: int
+    delivery: Delivery
+    message_id: str | None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What to tell the broker about one batch once `ingest` returned."""
+
+    messages: Sequence[Received]
+    # The whole batch is committed: one `basic_ack(multiple=True)` up to its last tag may do.
+    all_committed: bool = False
+    acks: list[int] = field(default_factory=list)
+    nacks: list[int] = field(default_factory=list)
+
+    @property
+    def left_unacked(self) -> bool:
+        settled = len(self.messages) if self.all_committed else len(self.acks) + len(self.nacks)
+        return settled < len(self.messages)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database cannot be reached right now (as opposed to refusing this batch)."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+class _GiveUp(Exception):
+    """Leave the rest of the batch unacked for redelivery."""
+
+
+class BatchIngestion:
+    def __init__(self, ingestor: Ingestor, wait: Wait) -> None:
+        self._ingestor = ingestor
+        self._wait = wait
+        self._outage_since: float | None = None
+        self.outcomes: Counter[Status] = Counter()
+
+    def ingest(self, messages: Sequence[Received], verified: Verified | None) -> Settlement:
+        """`verified` is stage one done ahead for these messages, or None to do it here."""
+        try:
+            self._ingest_with_retry([message.delivery for message in messages], verified)
+        except _GiveUp:
+            return Settlement(messages)
+        except Exception as error:
+            log.warning("a batch of %d messages failed (%s); retrying one message at a time",
+                        len(messages), type(error).__name__)
+            return self._one_by_one(messages, verified)
+        return Settlement(messages, all_committed=True)
+
+    def _one_by_one(self, messages: Sequence[Received], verified: Verified | None) -> Settlement:
+        acks: list[int] = []
+        nacks: list[int] = []
+        for index, message in enumerate(messages):
+            item = None if verified is None else [verified[index]]
+            try:
+                self._ingest_with_retry([message.delivery], item)
+            except _GiveUp:
+                break
+            except Exception as error:
+                # The type only: an error's text may quote the event, and logs hold no bodies.
+                log.error("message %s (delivery %d) cannot be appended (%s); returning it to the "
+                          "queue, which dead-letters it after its delivery limit",
+                          message.message_id, message.delivery_tag, type(error).__name__)
+                log.debug("why message %s cannot be appended", message.message_id,
+                          exc_info=True)
+                nacks.append(message.delivery_tag)
+                continue
+            acks.append(message.delivery_tag)
+        return Settlement(messages, acks=acks, nacks=nacks)
+
+    def _ingest_with_retry(self, deliveries: list[Delivery], verified: Verified | None) -> None:
+        backoff = Backoff(retry_delay_s_min, retry_delay_s_max)
+        while True:
+            try:
+                outcomes = self._ingestor.ingest(deliveries, verified=verified)
+            except Exception as error:
+                if not database_unavailable(error):
+                    raise
+                self._note_outage(error, len(deliveries))
+                if not self._wait(backoff.next_delay_s()):
+                    log.warning("giving up during a database outage: %d messages stay unacked "
+                                "and will be delivered again", len(deliveries))
+                    raise _GiveUp from None
+                continue
+            self._note_recovery()
+            self._count(outcomes)
+            return
+
+    def _note_outage(self, error: BaseException, messages: int) -> None:
+        if self._outage_since is not None:
+            return  # one warning per outage, not one per retry
+        self._outage_since = time.monotonic()
+        log.warning("the database is unavailable (%s); keeping %d messages unacked and retrying "
+                    "every %s to %s s", type(error).__name__, messages, retry_delay_s_min,
+                    retry_delay_s_max)
+
+    def _note_recovery(self) -> None:
+        if self._outage_since is None:
+            return
+        log.warning("the database is available again after %.1f s",
+                    time.monotonic() - self._outage_since)
+        self._outage_since = None
+
+    def _count(self, outcomes: Sequence[Outcome]) -> None:
+        self.outcomes.update(outcome.status for outcome in outcomes)

@@ -1,0 +1,326 @@
+"""The ledger consumer: `pointsledger.ledger` → verify → append → ack (SPEC §5).
+
+One thread owns the broker connection and appends: messages are cut into batches, each batch is
+appended in one transaction, and only after that commit are its deliveries acked (one
+`basic_ack(multiple=True)`). A delivery is never acked before its batch is in the database.
+Stage one (signatures) of the next batch runs in a helper process meanwhile (StageOneAhead).
+
+The broker sends at most `prefetch_count` unacked messages and at most two batches are in hand,
+which bounds memory whatever the backlog. While the database is unavailable, the batch in hand is
+retried and the waits go through the connection (`connection.sleep`), so heartbeats keep the
+connection and its unacked messages ours. When the broker connection is lost, the consumer
+reconnects with capped back-off and declares the topology again; the unacked messages come back
+redelivered and the ingestor records each event once (the rest are duplicates).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+import pika
+import pika.exceptions
+from pika.adapters.blocking_connection import BlockingChannel
+
+from ledger.domain.outcomes import Status
+from ledger.infra.amqp.backoff import Backoff
+from ledger.infra.amqp.batch_ingest import (
+    BatchIngestion,
+    Received,
+    Settlement,
+    database_unavailable,
+)
+from ledger.infra.amqp.messages import delivery_from_message
+from ledger.infra.amqp.stage_one import StageOneAhead, Verified
+from ledger.infra.amqp.topology import (
+    LEDGER_QUEUE,
+    connection_parameters,
+    declare_ledger_topology,
+    declare_outbound_topology,
+)
+from ledger.service.ingest import Ingestor
+
+log = logging.getLogger(__name__)
+
+batch_size_max = 500
+# A lone message waits at most this long for others to share its transaction.
+batch_wait_s_max = 0.05
+# The batch being appended, the next one being verified, and the one being received.
+prefetch_count = 3 * batch_size_max
+reconnect_delay_s_min = 0.5
+reconnect_delay_s_max = 30.0
+# How soon the loop notices stop() while no message arrives.
+idle_poll_s = 0.2
+outcomes_log_interval_s = 60.0
+CONNECTION_ROLE = "consumer"
+
+BROKER_ERRORS: tuple[type[BaseException], ...] = (pika.exceptions.AMQPError, OSError)
+
+
+class ConsumerCancelledByBroker(pika.exceptions.AMQPError):  # type: ignore[misc]
+    """The broker cancelled our consumer (the queue was deleted); treated as a lost connection."""
+
+
+@dataclass(frozen=True)
+class _Batch:
+    messages: list[Received]
+    verification: Future[Verified] | None
+
+
+class LedgerConsumer:
+    def __init__(self, amqp_url: str, ingestor: Ingestor,
+                 platform_codes: Callable[[], Sequence[str]] | None = None,
+                 stage_one: StageOneAhead | None = None) -> None:
+        """`platform_codes` lists the registered platforms (for their outbound queues);
+        without `stage_one`, the ingestor verifies each batch itself."""
+        self._amqp_url = amqp_url
+        self._platform_codes = platform_codes
+        self._stage_one = stage_one
+        self._ingestion = BatchIngestion(ingestor, self._wait_unless_stopped)
+        self._stop_requested = False
+        self._connection: pika.BlockingConnection | None = None
+        self._channel: BlockingChannel | None = None
+        self._consumer_tag: str | None = None
+        self._cancelled_by_broker = False
+        self._draining = False
+        self._pending: list[Received] = []
+        self._pending_since = 0.0
+        self._in_hand: _Batch | None = None
+        # Some delivery of this channel was left unacked: a `multiple` ack would cover it.
+        self._unacked_gap = False
+        # The connection broke while a batch waited for the database.
+        self._broker_lost: BaseException | None = None
+        self._outcomes_logged_at = time.monotonic()
+
+    def stop(self) -> None:
+        """Stop taking messages, finish the ones in hand, then return from run().
+
+        Safe from a signal handler and from another thread: it only sets a flag.
+        """
+        self._stop_requested = True
+
+    def run(self) -> None:
+        """Consume until stop(); reconnect whenever the broker connection is lost."""
+        if self._stage_one is not None:
+            self._stage_one.start()
+        backoff = Backoff(reconnect_delay_s_min, reconnect_delay_s_max)
+        broker_down_since: float | None = None
+        try:
+            while not self._stop_requested:
+                try:
+                    self._connect()
+                    if broker_down_since is not None:
+                        log.warning("reconnected to RabbitMQ after %.1f s",
+                                    time.monotonic() - broker_down_since)
+                        broker_down_since = None
+                    backoff.reset()
+                    self._consume()
+                except BROKER_ERRORS as error:
+                    self._forget_channel()
+                    if self._stop_requested:
+                        break
+                    delay_s = backoff.next_delay_s()
+                    if broker_down_since is None:
+                        broker_down_since = time.monotonic()
+                        log.warning("lost the RabbitMQ connection (%s); reconnecting",
+                                    describe_broker_error(error))
+                    else:
+                        log.info("RabbitMQ is still unreachable (%s); next attempt in %.1f s",
+                                 describe_broker_error(error), delay_s)
+                    self._sleep_unless_stopped(delay_s)
+        finally:
+            self._close_connection()
+            if self._stage_one is not None:
+                self._stage_one.close()
+            self._log_outcomes()
+        log.info("consumer stopped")
+
+    # -- connection ------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        connection = pika.BlockingConnection(connection_parameters(self._amqp_url,
+                                                                   CONNECTION_ROLE))
+        self._connection = connection
+        channel = connection.channel()
+        self._channel = channel
+        declare_ledger_topology(channel)
+        self._declare_outbound(channel)
+        channel.basic_qos(prefetch_count=prefetch_count)
+        channel.add_on_cancel_callback(self._on_cancelled_by_broker)
+        self._cancelled_by_broker = False
+        self._draining = False
+        self._consumer_tag = channel.basic_consume(LEDGER_QUEUE, self._on_message)
+        log.info("consuming %s (prefetch %d, batches of up to %d)", LEDGER_QUEUE,
+                 prefetch_count, batch_size_max)
+
+    def _declare_outbound(self, channel: BlockingChannel) -> None:
+        """Best effort: the ledger must run through a database outage, outbound queues or not."""
+        if self._platform_codes is None:
+            return
+        try:
+            platforms = list(self._platform_codes())
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            log.warning("could not read the platforms to declare their outbound queues (%s); "
+                        "run `pointsledger amqp setup` once the database is back",
+                        type(error).__name__)
+            return
+        declare_outbound_topology(channel, platforms)
+
+    def _forget_channel(self) -> None:
+        """The channel is gone: its unacked deliveries come back to whoever consumes next."""
+        self._pending.clear()
+        self._in_hand = None
+        self._unacked_gap = False
+        self._broker_lost = None
+        self._close_connection()
+
+    def _close_connection(self) -> None:
+        connection, self._connection, self._channel = self._connection, None, None
+        self._consumer_tag = None
+        if connection is None:
+            return
+        try:
+            if connection.is_open:
+                connection.close()
+        except BROKER_ERRORS as error:
+            log.debug("closing the broker connection failed: %s", type(error).__name__)
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def _consume(self) -> None:
+        """Until stopped and drained (returns) or the connection is lost (raises)."""
+        while True:
+            if self._stop_requested and not self._draining:
+                self._begin_drain()
+            if self._draining and not self._pending and self._in_hand is None:
+                return
+            if self._cancelled_by_broker:
+                raise ConsumerCancelledByBroker("the broker cancelled the consumer")
+            self._step()
+            if time.monotonic() - self._outcomes_logged_at >= outcomes_log_interval_s:
+                self._log_outcomes()
+
+    def _step(self) -> None:
+        """Receive; cut a batch when one is ready, then append the batch before it, so that
+        the new batch's signatures are checked while the older one is appended."""
+        assert self._connection is not None
+        if not self._batch_ready():
+            self._connection.process_data_events(time_limit=self._receive_wait_s())
+        if self._batch_ready():
+            cut = self._cut_batch()
+            previous, self._in_hand = self._in_hand, cut
+            if previous is not None:
+                self._append(previous)
+        elif self._in_hand is not None and not self._pending:
+            batch, self._in_hand = self._in_hand, None
+            self._append(batch)
+
+    def _on_message(self, _channel: BlockingChannel, method: pika.spec.Basic.Deliver,
+                    properties: pika.BasicProperties, body: bytes) -> None:
+        if not self._pending:
+            self._pending_since = time.monotonic()
+        self._pending.append(Received(method.delivery_tag,
+                                      delivery_from_message(properties, body),
+                                      properties.message_id))
+
+    def _on_cancelled_by_broker(self, _method: object) -> None:
+        self._cancelled_by_broker = True
+
+    def _batch_ready(self) -> bool:
+        if not self._pending:
+            return False
+        return (self._draining or len(self._pending) >= batch_size_max
+                or time.monotonic() - self._pending_since >= batch_wait_s_max)
+
+    def _receive_wait_s(self) -> float:
+        if self._pending:
+            return max(0.0, self._pending_since + batch_wait_s_max - time.monotonic())
+        if self._in_hand is not None:
+            return 0.0  # a quick look for more, then append what is in hand
+        return idle_poll_s
+
+    def _cut_batch(self) -> _Batch:
+        messages = self._pending[:batch_size_max]
+        del self._pending[:batch_size_max]
+        # The rest arrived later than the first one; starting their clock now is close enough.
+        self._pending_since = time.monotonic()
+        verification = None
+        if self._stage_one is not None:
+            verification = self._stage_one.submit([message.delivery for message in messages])
+        return _Batch(messages, verification)
+
+    def _append(self, batch: _Batch) -> None:
+        verified = None if self._stage_one is None else self._stage_one.result(
+            batch.verification)
+        settlement = self._ingestion.ingest(batch.messages, verified)
+        if self._broker_lost is not None:
+            lost, self._broker_lost = self._broker_lost, None
+            raise lost
+        self._settle(settlement)
+
+    def _settle(self, settlement: Settlement) -> None:
+        channel = self._channel
+        assert channel is not None
+        for tag in settlement.nacks:
+            channel.basic_nack(tag, requeue=True)
+        if settlement.all_committed and not self._unacked_gap:
+            # Every earlier delivery of this channel is settled: one frame acks the batch.
+            channel.basic_ack(settlement.messages[-1].delivery_tag, multiple=True)
+        else:
+            acked = ([message.delivery_tag for message in settlement.messages]
+                     if settlement.all_committed else settlement.acks)
+            for tag in acked:
+                channel.basic_ack(tag)
+        if settlement.left_unacked:
+            self._unacked_gap = True
+
+    def _begin_drain(self) -> None:
+        """No more deliveries; what was already delivered is still appended and acked."""
+        self._draining = True
+        in_hand = 0 if self._in_hand is None else len(self._in_hand.messages)
+        log.info("stopping: finishing the %d messages in hand", len(self._pending) + in_hand)
+        if self._channel is not None and self._consumer_tag is not None:
+            # pika returns to the queue what it received but had not yet handed to us.
+            self._channel.basic_cancel(self._consumer_tag)
+
+    # -- waiting ---------------------------------------------------------------------------
+
+    def _wait_unless_stopped(self, delay_s: float) -> bool:
+        """Wait through the connection, so heartbeats go on (and deliveries keep arriving, up to
+        the prefetch); False once stop() was called or the connection is lost."""
+        assert self._connection is not None
+        deadline = time.monotonic() + delay_s
+        while not self._stop_requested and (remaining := deadline - time.monotonic()) > 0:
+            try:
+                self._connection.sleep(min(remaining, idle_poll_s))
+            except BROKER_ERRORS as error:
+                self._broker_lost = error
+                return False
+        return not self._stop_requested
+
+    def _sleep_unless_stopped(self, delay_s: float) -> None:
+        deadline = time.monotonic() + delay_s
+        while not self._stop_requested and (remaining := deadline - time.monotonic()) > 0:
+            time.sleep(min(remaining, idle_poll_s))
+
+    def _log_outcomes(self) -> None:
+        outcomes = self._ingestion.outcomes
+        if outcomes:
+            log.info("appended %d recorded, %d duplicate and %d rejected events",
+                     outcomes[Status.RECORDED], outcomes[Status.DUPLICATE],
+                     outcomes[Status.REJECTED])
+        outcomes.clear()
+        self._outcomes_logged_at = time.monotonic()
+
+
+def describe_broker_error(error: BaseException) -> str:
+    closed_by_broker = (pika.exceptions.ConnectionClosedByBroker,
+                        pika.exceptions.ChannelClosedByBroker)
+    if isinstance(error, closed_by_broker):
+        return f"{type(error).__name__} {error.reply_code} {error.reply_text}"
+    return type(error).__name__

@@ -1,0 +1,59 @@
+"""docker-compose.yml stays true: every service's command exists in this build."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def _services() -> dict[str, dict[str, object]]:
+    document = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = document["services"]
+    assert isinstance(services, dict)
+    return services
+
+
+def test_compose_has_the_services_a_deployment_needs() -> None:
+    assert {"postgres", "rabbitmq", "api", "consumer"} <= set(_services())
+    assert "management" in str(_services()["rabbitmq"]["image"])
+
+
+def test_every_compose_command_exists() -> None:
+    for name, service in _services().items():
+        command = service.get("command")
+        if command is None:
+            continue
+        assert isinstance(command, list), f"{name}: write the command as a list"
+        executable = shutil.which(str(command[0]), path=str(BIN)) or shutil.which(str(command[0]))
+        assert executable, f"service {name}: {command[0]} is not installed"
+        if command[0] == "pointsledger":
+            # `pointsledger <group> <command> --help` exits 0 only if the command exists.
+            completed = subprocess.run(
+                [executable, *map(str, command[1:]), "--help"],
+                capture_output=True, text=True, timeout=60, check=False,
+            )
+            assert completed.returncode == 0, f"service {name}: {command} → {completed.stderr}"
+        if command[0] == "gunicorn":
+            module, _, attribute = str(command[-1]).partition(":")
+            completed = subprocess.run(
+                [sys.executable, "-c", f"import {module}; {module}.{attribute}"],
+                capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
+                env={"PATH": str(BIN), "POINTSLEDGER_DATABASE_URL": "sqlite:///:memory:",
+                     "POINTSLEDGER_RESIDENT_PEPPER": "compose-check-pepper-0123456789"},
+            )
+            assert completed.returncode == 0, f"service {name}: {command[-1]} → {completed.stderr}"
+
+
+def test_dockerfile_installs_the_package() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "pip install" in dockerfile
+    for service in _services().values():
+        if service.get("build"):
+            assert service["build"] == "."

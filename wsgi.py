@@ -1,0 +1,5 @@
+"""The WSGI entry point for gunicorn: `gunicorn wsgi:app`."""
+
+from ledger.api import create_app
+
+app = create_app()
