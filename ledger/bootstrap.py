@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.infra.db.engine import make_engine, make_session_factory
+from ledger.infra.ledger_key import load_or_create_ledger_key
 from ledger.service.ingest import Clock, Ingestor, utc_now
 from ledger.settings import Settings
 
@@ -21,6 +23,13 @@ class Ledger:
     sessions: sessionmaker[Session]
     ingestor: Ingestor
     clock: Clock = field(default=utc_now)
+    _ledger_key: Ed25519PrivateKey | None = field(default=None, init=False, repr=False)
+
+    def ledger_key(self) -> Ed25519PrivateKey:
+        """The ledger's signing key, read (or generated once) on first use."""
+        if self._ledger_key is None:
+            self._ledger_key = load_or_create_ledger_key(self.settings.ledger_key_file)
+        return self._ledger_key
 
     def close(self) -> None:
         self.engine.dispose()

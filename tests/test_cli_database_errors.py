@@ -18,8 +18,8 @@ def _invoke(database_url: str, *arguments: str) -> tuple[int, str]:
 
 
 def test_an_unmigrated_database_is_named_as_such(tmp_path: Path) -> None:
-    code, output = _invoke(f"sqlite:///{tmp_path / 'empty.sqlite3'}",
-                           "platforms", "add", "lijiayuan", "--name", "沥家园", "--township", "瓜沥镇")
+    code, output = _invoke(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "platforms", "add",
+                           "lijiayuan", "--name", "沥家园", "--township", "瓜沥镇")
     assert code == 1
     assert "the database is not migrated (run `pointsledger db upgrade`)" in output
     assert "Traceback" not in output

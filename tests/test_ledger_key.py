@@ -1,0 +1,26 @@
+"""The ledger key file of SPEC §2: generated once, mode 0600, reused, refused when not a key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ledger.contract.webhook import public_key_bytes
+from ledger.infra.ledger_key import load_or_create_ledger_key
+from ledger.settings import SettingsError
+
+
+def test_the_ledger_key_is_generated_once_and_reused(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "ledger.key"
+    first = load_or_create_ledger_key(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.read_text(encoding="ascii").startswith("whsk_")
+    assert public_key_bytes(load_or_create_ledger_key(path)) == public_key_bytes(first)
+
+
+def test_a_file_that_is_not_a_key_names_the_variable(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.key"
+    path.write_text("not a key", encoding="ascii")
+    with pytest.raises(SettingsError, match="POINTSLEDGER_LEDGER_KEY_FILE"):
+        load_or_create_ledger_key(path)
