@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from ledger.contract.categories import Category
-from ledger.contract.resident_id import check_character, pseudonym
+from ledger.contract.resident_id import pseudonym, synthetic_id_number
 from ledger.contract.signing import EventSigner, SignedEvent
 
 RESIDENTS = 2000
@@ -20,14 +20,6 @@ POINTS_MAX = 50
 HISTORY_DAYS = 180
 CHINA = timezone(timedelta(hours=8))
 MEMOS = ("垃圾分类 每周检查", "志愿服务 社区清洁", "平安巡逻 夜间", "知识竞赛 第三名", "门前三包")
-REGION_CODE = "330109"  # 杭州市萧山区
-
-
-def synthetic_id_number(rng: random.Random) -> str:
-    """A valid, made-up resident ID number (GB 11643), never a real person's."""
-    birth = datetime(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 55))
-    first_seventeen = f"{REGION_CODE}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
-    return first_seventeen + check_character(first_seventeen)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from ledger.bench.yardstick import ed25519_verifications_per_s
 from ledger.bootstrap import build
 from ledger.contract.signing import EventSigner
 from ledger.contract.webhook import HEADER_TIMESTAMP, signed_content
-from ledger.infra.amqp.consumer import describe_broker_error
+from ledger.infra.amqp.errors import describe_broker_error
 from ledger.infra.amqp.topology import (
     EVENTS_EXCHANGE,
     LEDGER_QUEUE,
@@ -120,7 +120,7 @@ def _require_idle_ledger_queue(amqp_url: str, after_run: bool = False) -> None:
     try:
         connection = pika.BlockingConnection(connection_parameters(amqp_url, "bench"))
     except (pika.exceptions.AMQPError, OSError) as error:
-        raise BenchFailed(f"cannot connect to RabbitMQ: {describe_broker_error(error)}") from None
+        raise BenchFailed(f"cannot use RabbitMQ: {describe_broker_error(error)}") from None
     try:
         channel = connection.channel()
         declare_ledger_topology(channel)

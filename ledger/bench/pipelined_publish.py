@@ -56,7 +56,10 @@ class PipelinedPublisher:
             on_open_error_callback=self._on_open_error, on_close_callback=self._on_closed)
         self._connection = connection
         connection.ioloop.call_later(self._timeout_s, lambda: self._fail("timed out"))
-        connection.ioloop.start()
+        try:
+            connection.ioloop.start()
+        finally:
+            connection.ioloop.close()  # its wake-up socket pair
         if self._failure is not None:
             raise PublishFailed(self._failure)
         if self._next < len(self._messages) or self._unconfirmed:

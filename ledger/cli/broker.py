@@ -17,7 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from ledger.bootstrap import Ledger
 from ledger.cli.common import expected_errors, fail, ledger_context
 from ledger.infra.amqp.batch_ingest import database_unavailable
-from ledger.infra.amqp.consumer import LedgerConsumer, describe_broker_error
+from ledger.infra.amqp.consumer import LedgerConsumer
+from ledger.infra.amqp.errors import BrokerAccessRefused, describe_broker_error
 from ledger.infra.amqp.stage_one import StageOneAhead
 from ledger.infra.amqp.topology import (
     DEAD_QUEUE,
@@ -75,7 +76,7 @@ def amqp_setup() -> None:
         connection = pika.BlockingConnection(connection_parameters(amqp_url,
                                                                    SETUP_CONNECTION_ROLE))
     except (pika.exceptions.AMQPError, OSError) as error:
-        fail(f"cannot connect to RabbitMQ: {describe_broker_error(error)}", code=1)
+        fail(f"cannot use RabbitMQ: {describe_broker_error(error)}", code=1)
     try:
         declare_topology(connection.channel(), platforms)
     except pika.exceptions.AMQPError as error:
@@ -104,9 +105,15 @@ def consume() -> None:
         def request_stop(_signal_number: int, _frame: FrameType | None) -> None:
             consumer.stop()
 
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
-        consumer.run()
+        previous = {number: signal.signal(number, request_stop)
+                    for number in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            consumer.run()
+        except BrokerAccessRefused as error:
+            fail(str(error))
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
 
 def _require_current_schema(ledger: Ledger) -> None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import date
+import random
+from datetime import date, timedelta
 
 ID_NUMBER_LENGTH = 18
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARACTERS = "10X98765432"
 BIRTH_YEAR_MIN = 1900
+XIAOSHAN_REGION_CODE = "330109"  # 杭州市萧山区, where the bank's towns are
 
 
 class InvalidIdNumber(ValueError):
@@ -50,3 +52,10 @@ def pseudonym(id_number: str, pepper: str) -> str:
     """hex(HMAC-SHA256(pepper, ID number)) over the validated, canonical number."""
     canonical = normalize_id_number(id_number)
     return hmac.new(pepper.encode("utf-8"), canonical.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def synthetic_id_number(rng: random.Random, region_code: str = XIAOSHAN_REGION_CODE) -> str:
+    """A valid, made-up ID number (born 1950-2004) for demos, simulators and benchmarks."""
+    birth = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 55 * 365))
+    first_seventeen = f"{region_code}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
+    return first_seventeen + check_character(first_seventeen)

@@ -1,7 +1,7 @@
 """Realistic point events for the four township platforms of DOMAIN.md (demo data only).
 
-ID numbers are generated (valid GB 11643 numbers of Xiaoshan district, 330109) and immediately
-replaced by their pseudonyms; nothing here is a real person.
+ID numbers are synthetic (valid GB 11643 numbers of Xiaoshan district) and immediately replaced
+by their pseudonyms; nothing here is a real person.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ledger.contract.resident_id import check_character, pseudonym
+from ledger.contract.resident_id import pseudonym, synthetic_id_number
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-XIAOSHAN_REGION_CODE = "330109"
 
 
 @dataclass(frozen=True)
@@ -55,12 +54,6 @@ PLATFORMS = (
 )
 
 
-def demo_id_number(rng: random.Random) -> str:
-    birth = datetime(1950, 1, 1) + timedelta(days=rng.randrange(0, 50 * 365))
-    body = f"{XIAOSHAN_REGION_CODE}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
-    return body + check_character(body)
-
-
 @dataclass(frozen=True)
 class PlannedEvent:
     """An event a platform will send, and what the demo expects to happen to it."""
@@ -75,7 +68,7 @@ def plan_events(pepper: str, first_seq: dict[str, int], count_per_platform: int,
     """Awards over the last months, some deductions, one revocation, one duplicate and one
     event signed with a wrong key, for every platform."""
     rng = random.Random(seed + sum(first_seq.values()))  # noqa: S311 - demo data, not security
-    residents = [pseudonym(demo_id_number(rng), pepper) for _ in range(40)]
+    residents = [pseudonym(synthetic_id_number(rng), pepper) for _ in range(40)]
     for platform in PLATFORMS:
         seq = first_seq.get(platform.code, 1)
         sent: list[dict[str, Any]] = []

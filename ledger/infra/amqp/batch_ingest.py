@@ -86,10 +86,21 @@ class BatchIngestion:
         except _GiveUp:
             return Settlement(messages)
         except Exception as error:
+            if len(messages) == 1:
+                return self._refuse(messages[0], error)
             log.warning("a batch of %d messages failed (%s); retrying one message at a time",
                         len(messages), type(error).__name__)
             return self._one_by_one(messages, verified)
         return Settlement(messages, all_committed=True)
+
+    def _refuse(self, message: Received, error: Exception) -> Settlement:
+        """Return a message that cannot be appended to the queue (nack, requeue)."""
+        # The type only: an error's text may quote the event, and logs hold no bodies.
+        log.error("message %s (delivery %d) cannot be appended (%s); returning it to the queue, "
+                  "which dead-letters it after its delivery limit", message.message_id,
+                  message.delivery_tag, type(error).__name__)
+        log.debug("why message %s cannot be appended", message.message_id, exc_info=True)
+        return Settlement([message], nacks=[message.delivery_tag])
 
     def _one_by_one(self, messages: Sequence[Received], verified: Verified | None) -> Settlement:
         acks: list[int] = []
@@ -101,13 +112,7 @@ class BatchIngestion:
             except _GiveUp:
                 break
             except Exception as error:
-                # The type only: an error's text may quote the event, and logs hold no bodies.
-                log.error("message %s (delivery %d) cannot be appended (%s); returning it to the "
-                          "queue, which dead-letters it after its delivery limit",
-                          message.message_id, message.delivery_tag, type(error).__name__)
-                log.debug("why message %s cannot be appended", message.message_id,
-                          exc_info=True)
-                nacks.append(message.delivery_tag)
+                nacks.extend(self._refuse(message, error).nacks)
                 continue
             acks.append(message.delivery_tag)
         return Settlement(messages, acks=acks, nacks=nacks)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 
 import pika
@@ -33,8 +32,15 @@ from ledger.infra.amqp.batch_ingest import (
     Settlement,
     database_unavailable,
 )
+from ledger.infra.amqp.errors import (
+    ACCESS_REFUSED_ERRORS,
+    BROKER_ERRORS,
+    BrokerAccessRefused,
+    describe_broker_error,
+)
 from ledger.infra.amqp.messages import delivery_from_message
-from ledger.infra.amqp.stage_one import StageOneAhead, Verified
+from ledger.infra.amqp.stage_one import StageOneAhead
+from ledger.infra.amqp.stage_one_helper import Verified
 from ledger.infra.amqp.topology import (
     LEDGER_QUEUE,
     connection_parameters,
@@ -45,7 +51,7 @@ from ledger.service.ingest import Ingestor
 
 log = logging.getLogger(__name__)
 
-batch_size_max = 500
+batch_size_max = 1000
 # A lone message waits at most this long for others to share its transaction.
 batch_wait_s_max = 0.05
 # The batch being appended, the next one being verified, and the one being received.
@@ -57,8 +63,6 @@ idle_poll_s = 0.2
 outcomes_log_interval_s = 60.0
 CONNECTION_ROLE = "consumer"
 
-BROKER_ERRORS: tuple[type[BaseException], ...] = (pika.exceptions.AMQPError, OSError)
-
 
 class ConsumerCancelledByBroker(pika.exceptions.AMQPError):  # type: ignore[misc]
     """The broker cancelled our consumer (the queue was deleted); treated as a lost connection."""
@@ -67,7 +71,8 @@ class ConsumerCancelledByBroker(pika.exceptions.AMQPError):  # type: ignore[misc
 @dataclass(frozen=True)
 class _Batch:
     messages: list[Received]
-    verification: Future[Verified] | None
+    # The stage-one helper's ticket for this batch's verdicts.
+    ticket: int | None
 
 
 class LedgerConsumer:
@@ -108,10 +113,12 @@ class LedgerConsumer:
             self._stage_one.start()
         backoff = Backoff(reconnect_delay_s_min, reconnect_delay_s_max)
         broker_down_since: float | None = None
+        connected_once = False
         try:
             while not self._stop_requested:
                 try:
                     self._connect()
+                    connected_once = True
                     if broker_down_since is not None:
                         log.warning("reconnected to RabbitMQ after %.1f s",
                                     time.monotonic() - broker_down_since)
@@ -120,6 +127,11 @@ class LedgerConsumer:
                     self._consume()
                 except BROKER_ERRORS as error:
                     self._forget_channel()
+                    if not connected_once and isinstance(error, ACCESS_REFUSED_ERRORS):
+                        # A wrong URL is not an outage: waiting would not make it right.
+                        raise BrokerAccessRefused(
+                            "RabbitMQ refuses the user, password or vhost of "
+                            f"POINTSLEDGER_AMQP_URL ({type(error).__name__})") from None
                     if self._stop_requested:
                         break
                     delay_s = backoff.next_delay_s()
@@ -175,6 +187,8 @@ class LedgerConsumer:
         """The channel is gone: its unacked deliveries come back to whoever consumes next."""
         self._pending.clear()
         self._in_hand = None
+        if self._stage_one is not None:
+            self._stage_one.drop()
         self._unacked_gap = False
         self._broker_lost = None
         self._close_connection()
@@ -212,13 +226,15 @@ class LedgerConsumer:
         if not self._batch_ready():
             self._connection.process_data_events(time_limit=self._receive_wait_s())
         if self._batch_ready():
-            cut = self._cut_batch()
-            previous, self._in_hand = self._in_hand, cut
+            previous, self._in_hand = self._in_hand, None
+            # The helper takes one batch at a time: collect the older verdicts first.
+            verified = None if previous is None else self._verdicts(previous)
+            self._in_hand = self._cut_batch()
             if previous is not None:
-                self._append(previous)
+                self._append(previous, verified)
         elif self._in_hand is not None and not self._pending:
             batch, self._in_hand = self._in_hand, None
-            self._append(batch)
+            self._append(batch, self._verdicts(batch))
 
     def _on_message(self, _channel: BlockingChannel, method: pika.spec.Basic.Deliver,
                     properties: pika.BasicProperties, body: bytes) -> None:
@@ -249,14 +265,15 @@ class LedgerConsumer:
         del self._pending[:batch_size_max]
         # The rest arrived later than the first one; starting their clock now is close enough.
         self._pending_since = time.monotonic()
-        verification = None
+        ticket = None
         if self._stage_one is not None:
-            verification = self._stage_one.submit([message.delivery for message in messages])
-        return _Batch(messages, verification)
+            ticket = self._stage_one.submit([message.delivery for message in messages])
+        return _Batch(messages, ticket)
 
-    def _append(self, batch: _Batch) -> None:
-        verified = None if self._stage_one is None else self._stage_one.result(
-            batch.verification)
+    def _verdicts(self, batch: _Batch) -> Verified | None:
+        return None if self._stage_one is None else self._stage_one.result(batch.ticket)
+
+    def _append(self, batch: _Batch, verified: Verified | None) -> None:
         settlement = self._ingestion.ingest(batch.messages, verified)
         if self._broker_lost is not None:
             lost, self._broker_lost = self._broker_lost, None
@@ -317,10 +334,3 @@ class LedgerConsumer:
         outcomes.clear()
         self._outcomes_logged_at = time.monotonic()
 
-
-def describe_broker_error(error: BaseException) -> str:
-    closed_by_broker = (pika.exceptions.ConnectionClosedByBroker,
-                        pika.exceptions.ChannelClosedByBroker)
-    if isinstance(error, closed_by_broker):
-        return f"{type(error).__name__} {error.reply_code} {error.reply_text}"
-    return type(error).__name__

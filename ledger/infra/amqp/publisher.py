@@ -5,9 +5,10 @@ a durable queue; anything else raises QueueUnavailable and the API answers 503 (
 the event and sends it again).
 
 pika connections are not thread-safe: each thread (a gunicorn worker thread) gets its own
-connection, opened on first use and kept. The publisher declares only the exchange it publishes
-to: the queue and its arguments belong to `pointsledger amqp setup` and the consumer, and a
-message that no queue takes is refused (unroutable) instead of being accepted into nowhere.
+connection, opened on first use and kept while the thread lives. The publisher declares only the
+exchange it publishes to: the queue and its arguments belong to `pointsledger amqp setup` and the
+consumer, and a message that no queue takes is refused (unroutable) instead of being accepted
+into nowhere.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pika
 import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
 
+from ledger.infra.amqp.errors import BROKER_ERRORS, describe_broker_error
 from ledger.infra.amqp.messages import event_properties
 from ledger.infra.amqp.topology import (
     EVENTS_EXCHANGE,
@@ -36,9 +38,6 @@ log = logging.getLogger(__name__)
 PUBLISH_ATTEMPTS_MAX = 2
 CONNECTION_ROLE = "api"
 
-# What pika raises when the connection or channel is unusable, or the broker refuses a message.
-BROKER_ERRORS: tuple[type[BaseException], ...] = (pika.exceptions.AMQPError, OSError)
-
 
 @dataclass
 class _ThreadConnection:
@@ -51,9 +50,13 @@ class EventPublisher:
 
     def __init__(self, amqp_url: str) -> None:
         self._amqp_url = amqp_url
-        self._local = threading.local()
-        self._all: list[_ThreadConnection] = []
-        self._all_lock = threading.Lock()
+        self._by_thread: dict[threading.Thread, _ThreadConnection] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._by_thread)
 
     def publish(self, routing_key: str, message_id: str, body: bytes,
                 headers: Mapping[str, str]) -> None:
@@ -69,33 +72,35 @@ class EventPublisher:
                 failure = error
                 log.warning("publishing event %s failed (%s); reconnecting", message_id,
                             type(error).__name__)
-                self._discard_thread_connection()
+                self._discard(threading.current_thread())
         raise QueueUnavailable(
-            f"RabbitMQ did not take the event: {describe(failure)}") from failure
+            f"RabbitMQ did not take the event: {describe_broker_error(failure)}") from failure
 
     def ready(self) -> bool:
         try:
             self._thread_connection().connection.process_data_events(time_limit=0)
         except BROKER_ERRORS as error:
             log.warning("RabbitMQ is not usable (%s)", type(error).__name__)
-            self._discard_thread_connection()
+            self._discard(threading.current_thread())
             return False
         return True
 
     def close(self) -> None:
         """Close every thread's connection; call once no thread publishes any more (shutdown)."""
-        with self._all_lock:
-            opened, self._all = self._all, []
+        with self._lock:
+            opened, self._by_thread = list(self._by_thread.values()), {}
         for held in opened:
             _close_quietly(held.connection)
-        self._local = threading.local()
 
     def _thread_connection(self) -> _ThreadConnection:
-        held: _ThreadConnection | None = getattr(self._local, "held", None)
+        thread = threading.current_thread()
+        with self._lock:
+            held = self._by_thread.get(thread)
         if held is not None and held.channel.is_open:
             return held
         if held is not None:
-            self._discard_thread_connection()
+            self._discard(thread)
+        self._close_connections_of_ended_threads()
         connection = pika.BlockingConnection(connection_parameters(self._amqp_url,
                                                                    CONNECTION_ROLE))
         try:
@@ -106,33 +111,24 @@ class EventPublisher:
             _close_quietly(connection)
             raise
         held = _ThreadConnection(connection, channel)
-        self._local.held = held
-        with self._all_lock:
-            self._all.append(held)
+        with self._lock:
+            self._by_thread[thread] = held
         return held
 
-    def _discard_thread_connection(self) -> None:
-        held: _ThreadConnection | None = getattr(self._local, "held", None)
-        self._local.held = None
-        if held is None:
-            return
-        with self._all_lock:
-            if held in self._all:
-                self._all.remove(held)
-        _close_quietly(held.connection)
+    def _close_connections_of_ended_threads(self) -> None:
+        """A server that starts a thread per request (the development server) would otherwise
+        leave one connection open per request. Their threads are gone: nobody else uses them."""
+        with self._lock:
+            ended = [thread for thread in self._by_thread if not thread.is_alive()]
+            orphaned = [self._by_thread.pop(thread) for thread in ended]
+        for held in orphaned:
+            _close_quietly(held.connection)
 
-
-def describe(error: BaseException | None) -> str:
-    """One sentence for the API's problem detail; no message content."""
-    if isinstance(error, pika.exceptions.UnroutableError):
-        return "no queue is bound for it (is the topology declared? run `pointsledger amqp setup`)"
-    if isinstance(error, pika.exceptions.NackError):
-        return "the broker refused it (negative confirm)"
-    if isinstance(error, pika.exceptions.ConnectionBlockedTimeout):
-        return "the broker has blocked publishers (resource alarm)"
-    if isinstance(error, pika.exceptions.ChannelClosedByBroker):
-        return f"the broker closed the channel ({error.reply_code} {error.reply_text})"
-    return f"the broker is not reachable ({type(error).__name__})"
+    def _discard(self, thread: threading.Thread) -> None:
+        with self._lock:
+            held = self._by_thread.pop(thread, None)
+        if held is not None:
+            _close_quietly(held.connection)
 
 
 def _close_quietly(connection: pika.BlockingConnection) -> None:

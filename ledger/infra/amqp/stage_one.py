@@ -1,65 +1,48 @@
 """Stage one of the next batch (signatures) in a helper process, while this batch is appended.
 
 Ed25519 verification is the largest share of the ingest work that does not need the ledger's
-history. Running it one batch ahead in another process puts it on another core; a thread would
-not, because the appending thread and the verifying thread then hand the GIL back and forth at
-every signature and every database round trip.
+history. Running it one batch ahead in another process puts it on another core. A thread would
+not: the appending thread and a verifying thread then hand the GIL to each other at every
+signature and every database round trip, and both run slower than one thread alone.
 
-The helper gets the keyring, the time and the allowed skew with each batch and runs exactly
-`verify_delivery`, the function the Ingestor runs itself. Whatever goes wrong with the helper
-(it died, it is slow, it cannot start), `result` answers None and the Ingestor verifies the batch
-in-process: the helper can make ingestion faster, never different.
+The helper (stage_one_helper) gets the keyring, the time and the allowed skew with each batch and
+runs exactly `verify_delivery`, the function Ingestor.verify runs. At most one batch is
+outstanding. Whatever goes wrong with the helper (it cannot start, it died, it is wedged),
+`result` answers None and the Ingestor verifies that batch itself: the helper can make ingestion
+faster, never different.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import multiprocessing
 import os
-import signal
-import threading
+import pickle
+import select
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
+from typing import IO
 
-from ledger.domain.outcomes import Outcome
+from ledger.infra.amqp.stage_one_helper import FRAME_HEADER, Verified
 from ledger.service.ingest import Ingestor
-from ledger.service.keyring import Keyring
-from ledger.service.verification import Delivery, VerifiedEvent, verify_delivery
+from ledger.service.verification import Delivery
 
 log = logging.getLogger(__name__)
 
+HELPER_COMMAND = (sys.executable, "-m", "ledger.infra.amqp.stage_one_helper")
 # Far above the time a batch takes: only a wedged helper ever reaches it.
 RESULT_TIMEOUT_S = 60.0
-ORPHAN_CHECK_INTERVAL_S = 1.0
-
-Verified = list[VerifiedEvent | Outcome]
-
-
-def verify_all(deliveries: Sequence[Delivery], keyring: Keyring, now: datetime,
-               clock_skew_s: int) -> Verified:
-    """What Ingestor.verify does, in the helper process."""
-    return [verify_delivery(delivery, keyring, now, clock_skew_s) for delivery in deliveries]
+# After a failure, the batches are verified in-process for this long before trying again.
+HELPER_RESTART_DELAY_S = 60.0
+HELPER_EXIT_TIMEOUT_S = 10.0
+READ_CHUNK_BYTES = 1 << 20
 
 
-def _start_helper(consumer_pid: int) -> None:
-    """The consumer decides when to stop: a Ctrl-C or SIGTERM sent to the whole process group
-    must not kill the helper under the batch in hand. It exits when the consumer closes it, or
-    soon after the consumer is gone (killed: nobody else would end it)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-    def exit_when_orphaned() -> None:
-        while os.getppid() == consumer_pid:
-            time.sleep(ORPHAN_CHECK_INTERVAL_S)
-        os._exit(0)
-
-    threading.Thread(target=exit_when_orphaned, name="orphan-check", daemon=True).start()
-
-
-def _warm_up() -> None:
-    """Nothing: submitting it makes the pool start its process."""
+class _HelperFailed(Exception):
+    """The helper did not answer (in time)."""
 
 
 class StageOneAhead:
@@ -68,61 +51,122 @@ class StageOneAhead:
         self._ingestor = ingestor
         self._clock = clock
         self._clock_skew_s = clock_skew_s
-        self._pool: ProcessPoolExecutor | None = None
+        self._helper: subprocess.Popen[bytes] | None = None
+        self._outstanding: int | None = None
+        self._next_ticket = 0
+        self._unavailable_until = 0.0
+
+    @property
+    def helper_pid(self) -> int | None:
+        return None if self._helper is None else self._helper.pid
 
     def start(self) -> None:
         """Start the helper now, so that its start-up overlaps the broker connection."""
-        pool = self._pool_or_none()
-        if pool is not None:
-            pool.submit(_warm_up)
+        self._running_helper()
 
-    def submit(self, deliveries: Sequence[Delivery]) -> Future[Verified] | None:
-        pool = self._pool_or_none()
-        if pool is None:
+    def submit(self, deliveries: Sequence[Delivery]) -> int | None:
+        """A ticket for the verdicts of these deliveries, or None (then verify in-process).
+
+        The previous ticket must have been redeemed or dropped (see `result` and `drop`)."""
+        if self._outstanding is not None:
+            self.drop()
+        helper = self._running_helper()
+        if helper is None:
             return None
         try:
             keyring = self._ingestor.keyring()
         except Exception as error:
             log.debug("no keyring for stage one ahead (%s)", type(error).__name__)
             return None
+        request = pickle.dumps((list(deliveries), keyring, self._clock(), self._clock_skew_s),
+                               protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            return pool.submit(verify_all, list(deliveries), keyring, self._clock(),
-                               self._clock_skew_s)
-        except Exception as error:
-            self._discard_pool(error)
+            assert helper.stdin is not None
+            helper.stdin.write(FRAME_HEADER.pack(len(request)) + request)
+            helper.stdin.flush()
+        except OSError as error:
+            self._fail(error)
             return None
+        self._next_ticket += 1
+        self._outstanding = self._next_ticket
+        return self._outstanding
 
-    def result(self, future: Future[Verified] | None) -> Verified | None:
-        if future is None:
+    def result(self, ticket: int | None) -> Verified | None:
+        """The verdicts for that ticket, or None when the Ingestor must verify itself."""
+        if ticket is None or ticket != self._outstanding or self._helper is None:
             return None
+        self._outstanding = None
         try:
-            return future.result(timeout=RESULT_TIMEOUT_S)
-        except Exception as error:
-            self._discard_pool(error)
+            assert self._helper.stdout is not None
+            payload = _read_frame(self._helper.stdout, time.monotonic() + RESULT_TIMEOUT_S)
+            # The helper is our own child process, on a private pipe.
+            verified: Verified = pickle.loads(payload)  # noqa: S301
+        except Exception as error:  # wedged, ended, or a garbled answer: all the same here
+            self._fail(error)
             return None
+        return verified
+
+    def drop(self) -> None:
+        """Forget the outstanding batch (its messages went back to the queue)."""
+        if self._outstanding is not None:
+            self.result(self._outstanding)
 
     def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        helper, self._helper = self._helper, None
+        self._outstanding = None
+        if helper is not None:
+            _end(helper)
 
-    def _pool_or_none(self) -> ProcessPoolExecutor | None:
-        if self._pool is None:
-            try:
-                # spawn, not fork: the helper must not inherit the broker socket or the
-                # database connections of this process.
-                self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_helper, initargs=(os.getpid(),))
-            except Exception as error:
-                log.warning("cannot start the stage-one helper (%s); verifying in-process",
-                            type(error).__name__)
-                return None
-        return self._pool
+    def _running_helper(self) -> subprocess.Popen[bytes] | None:
+        if self._helper is not None:
+            return self._helper
+        if time.monotonic() < self._unavailable_until:
+            return None
+        try:
+            self._helper = subprocess.Popen(  # noqa: S603 (our interpreter, our module)
+                HELPER_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        except OSError as error:
+            self._fail(error)
+            return None
+        return self._helper
 
-    def _discard_pool(self, error: BaseException) -> None:
-        log.warning("the stage-one helper failed (%s); verifying in-process and restarting it",
-                    type(error).__name__)
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+    def _fail(self, error: BaseException) -> None:
+        log.warning("the stage-one helper failed (%s); verifying in-process for %.0f s",
+                    type(error).__name__, HELPER_RESTART_DELAY_S)
+        self._unavailable_until = time.monotonic() + HELPER_RESTART_DELAY_S
+        self.close()
+
+
+def _read_frame(stream: IO[bytes], deadline: float) -> bytes:
+    header = _read_exactly(stream, FRAME_HEADER.size, deadline)
+    (length,) = FRAME_HEADER.unpack(header)
+    return _read_exactly(stream, length, deadline)
+
+
+def _read_exactly(stream: IO[bytes], length: int, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    missing = length
+    descriptor = stream.fileno()
+    while missing:
+        remaining_s = deadline - time.monotonic()
+        if remaining_s <= 0 or not select.select([descriptor], [], [], remaining_s)[0]:
+            raise _HelperFailed("the helper did not answer in time")
+        chunk = os.read(descriptor, min(missing, READ_CHUNK_BYTES))
+        if not chunk:
+            raise _HelperFailed("the helper ended")
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
+
+
+def _end(helper: subprocess.Popen[bytes]) -> None:
+    """Closing its stdin ends the helper; kill it if it does not end in time."""
+    for stream in (helper.stdin, helper.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):  # a helper that died leaves a broken pipe
+                stream.close()
+    try:
+        helper.wait(timeout=HELPER_EXIT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        helper.kill()
+        helper.wait()
