@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ KEY_LENGTH_BYTES = 32
 SIGNATURE_LENGTH_BYTES = 64
 SIGNATURES_PER_HEADER_MAX = 8
 HEADER_LENGTH_MAX = 1024
+PUBLIC_KEYS_CACHED_MAX = 256
 
 
 class KeyFormatError(ValueError):
@@ -139,12 +141,18 @@ def parse_signature_headers(headers: Mapping[str, str]) -> SignatureHeaders:
     return SignatureHeaders(webhook_id, int(timestamp_text), tuple(signatures))
 
 
+@functools.lru_cache(maxsize=PUBLIC_KEYS_CACHED_MAX)
+def _public_key(raw: bytes) -> Ed25519PublicKey:
+    """Parsing a key costs a tenth of a verification; a ledger has only a handful of keys."""
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
 def verifying_key(parsed: SignatureHeaders, body: bytes,
                   candidates: Iterable[tuple[str, bytes]]) -> str | None:
     """The id of the first candidate key under which one of the signatures verifies, or None."""
     content = signed_content(parsed.webhook_id, parsed.timestamp, body)
     for key_id, raw_public_key in candidates:
-        public_key = Ed25519PublicKey.from_public_bytes(raw_public_key)
+        public_key = _public_key(raw_public_key)
         for signature in parsed.signatures:
             try:
                 public_key.verify(signature, content)

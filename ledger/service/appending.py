@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ledger.contract.categories import EntryKind, EventType
 from ledger.domain.entry import GENESIS_HASH, LedgerEntry, next_entry_hash
 from ledger.domain.outcomes import Outcome, Reason, Status
+from ledger.infra.db.bulk import insert_rows
 from ledger.infra.db.models import LedgerEntryRow, Rejection
 from ledger.service.platform_seq import record_platform_seqs
 from ledger.service.projections import ProjectionDeltas
@@ -231,8 +232,7 @@ class BatchAppender:
 
     def _flush(self) -> None:
         session = self._session
-        if self._entry_rows:
-            session.execute(insert(LedgerEntryRow), self._entry_rows)
+        insert_rows(session, LedgerEntryRow.__table__, self._entry_rows)  # type: ignore[arg-type]
         if self._rejection_rows:
             session.execute(insert(Rejection), self._rejection_rows)
         for platform, seqs in self._recorded_seqs.items():

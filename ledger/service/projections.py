@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledger.contract.categories import EntryKind
+from ledger.infra.db.bulk import add_up_rows
 from ledger.infra.db.models import Balance, MonthlyContribution
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -76,21 +74,7 @@ class ProjectionDeltas:
              **values}
             for (resident, platform, category, month), values in self.contributions.items()
         ]
-        _add_up(session, Balance.__table__, balance_rows, BALANCE_FIELDS)  # type: ignore[arg-type]
-        _add_up(session, MonthlyContribution.__table__, contribution_rows,  # type: ignore[arg-type]
-                CONTRIBUTION_FIELDS)
-
-
-def _add_up(session: Session, table: Table, rows: list[dict[str, Any]],
-            counters: tuple[str, ...]) -> None:
-    """INSERT … ON CONFLICT DO UPDATE SET counter = counter + excluded.counter."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[column.name for column in table.primary_key.columns],
-        set_={name: table.c[name] + statement.excluded[name] for name in counters},
-    )
-    session.execute(statement, rows)
+        add_up_rows(session, Balance.__table__, balance_rows,  # type: ignore[arg-type]
+                    BALANCE_FIELDS)
+        add_up_rows(session, MonthlyContribution.__table__,  # type: ignore[arg-type]
+                    contribution_rows, CONTRIBUTION_FIELDS)
