@@ -16,6 +16,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from ledger.infra.secret_file import write_secret_file
+
 log = logging.getLogger(__name__)
 
 DATABASE_URL_DEFAULT = "sqlite:///var/pointsledger.sqlite3"
@@ -112,11 +114,8 @@ def _embedded_pepper() -> str:
     """The embedded mode keeps a generated pepper in var/ so pseudonyms stay stable across runs."""
     if PEPPER_FILE.exists():
         return PEPPER_FILE.read_text(encoding="utf-8").strip()
-    VAR_DIRECTORY.mkdir(parents=True, exist_ok=True)
     pepper = secrets.token_urlsafe(32)
-    descriptor = os.open(PEPPER_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(pepper)
+    write_secret_file(PEPPER_FILE, pepper)
     log.warning(
         "POINTSLEDGER_RESIDENT_PEPPER is not set: generated one into %s (embedded mode only)",
         PEPPER_FILE,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -12,6 +11,7 @@ from ledger.contract.resident_id import InvalidIdNumber, pseudonym
 from ledger.contract.webhook import encode_private_key
 from ledger.infra.db import migrate
 from ledger.infra.db.models import ROLES
+from ledger.infra.secret_file import write_secret_file
 from ledger.service import access, registry
 from ledger.settings import Settings, database_url_from_environment
 
@@ -62,10 +62,7 @@ def keys_generate(platform: str, out: Path) -> None:
         fail(f"{out} already exists; refusing to overwrite a private key")
     with transaction() as (ledger, session):
         private_key, registered = registry.generate_key(session, platform, ledger.clock())
-        out.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="ascii") as file:
-            file.write(encode_private_key(private_key) + "\n")
+        write_secret_file(out, encode_private_key(private_key) + "\n")
     click.echo(registered.key_id)
     click.echo(registered.public_key)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -12,6 +11,7 @@ from ledger.bootstrap import Ledger
 from ledger.contract.webhook import decode_private_key, encode_private_key
 from ledger.demo.scenario import PLATFORMS
 from ledger.infra.db.models import Branch, Platform, User
+from ledger.infra.secret_file import write_secret_file
 from ledger.service import access, registry
 
 DEMO_KEY_DIRECTORY = Path("var/demo-keys")
@@ -41,9 +41,7 @@ def ensure_platforms(ledger: Ledger) -> dict[str, Ed25519PrivateKey]:
                 keys[platform.code] = decode_private_key(key_file.read_text(encoding="ascii"))
                 continue
             private_key, _ = registry.generate_key(session, platform.code, now)
-            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w", encoding="ascii") as file:
-                file.write(encode_private_key(private_key) + "\n")
+            write_secret_file(key_file, encode_private_key(private_key) + "\n")
             keys[platform.code] = private_key
     return keys
 
