@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import BigInteger, String, any_, bindparam, insert, or_, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from ledger.contract.categories import EntryKind, EventType
@@ -116,6 +117,9 @@ class BatchAppender:
                 event_ids[envelope.platform].add(envelope.revokes)
                 targets[envelope.platform].add(envelope.revokes)
         table = LedgerEntryRow
+        if self._session.get_bind().dialect.name == "postgresql":
+            self._preload_with_arrays(event_ids, platform_seqs, targets)
+            return
         for platform, ids in event_ids.items():
             for chunk in _chunks(ids):
                 self._remember(platform, self._session.execute(
@@ -133,6 +137,25 @@ class BatchAppender:
                     select(table.revokes).where(table.platform == platform,
                                                 table.revokes.in_(chunk))
                 ) if revoked is not None)
+
+    def _preload_with_arrays(self, event_ids: dict[str, set[str]],
+                             platform_seqs: dict[str, set[int]],
+                             targets: dict[str, set[str]]) -> None:
+        """The same reads on PostgreSQL: one array parameter instead of a bind per value (a
+        thousand-value IN list costs more to send and parse than the lookup itself)."""
+        table = LedgerEntryRow
+        for platform, ids in event_ids.items():
+            self._remember(platform, self._session.execute(
+                _known_columns().where(
+                    table.platform == platform,
+                    or_(table.event_id == any_(_text_array(sorted(ids))),
+                        table.platform_seq == any_(_bigint_array(sorted(platform_seqs[platform]))))
+                )))
+        for platform, revoked_ids in targets.items():
+            self._revoked.update((platform, revoked) for revoked in self._session.scalars(
+                select(table.revokes).where(table.platform == platform,
+                                            table.revokes == any_(_text_array(sorted(revoked_ids))))
+            ) if revoked is not None)
 
     def _remember(self, platform: str, rows: Iterable[Any]) -> None:
         for row in rows:
@@ -244,6 +267,14 @@ def _known_columns() -> Any:
     table = LedgerEntryRow
     return select(table.seq, table.entry_hash, table.kind, table.event_id, table.platform_seq,
                   table.resident, table.category, table.points, table.occurred_at, table.body)
+
+
+def _text_array(values: list[str]) -> Any:
+    return bindparam(None, values, type_=postgresql.ARRAY(String))
+
+
+def _bigint_array(values: list[int]) -> Any:
+    return bindparam(None, values, type_=postgresql.ARRAY(BigInteger))
 
 
 def _revocation_mismatch(target: _Known, resident: str, points: int, category: str) -> str:

@@ -275,6 +275,9 @@ class LedgerConsumer:
 
     def _append(self, batch: _Batch, verified: Verified | None) -> None:
         settlement = self._ingestion.ingest(batch.messages, verified)
+        # Nothing was read during the append, though more had arrived: the pending messages'
+        # wait restarts, or the few read before the append would be cut as a small batch.
+        self._pending_since = time.monotonic()
         if self._broker_lost is not None:
             lost, self._broker_lost = self._broker_lost, None
             raise lost
