@@ -27,13 +27,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.bench.events import BenchEvent, signed_events
-from ledger.bench.pipelined_publish import OutgoingMessage, PublishFailed, publish_pipelined
 from ledger.bench.scratch_database import scratch_database
 from ledger.bench.yardstick import ed25519_verifications_per_s
 from ledger.bootstrap import build
 from ledger.contract.signing import EventSigner
 from ledger.contract.webhook import HEADER_TIMESTAMP, signed_content
 from ledger.infra.amqp.errors import describe_broker_error
+from ledger.infra.amqp.pipelined import OutgoingMessage, PublishFailed, publish_pipelined
 from ledger.infra.amqp.topology import (
     EVENTS_EXCHANGE,
     LEDGER_QUEUE,
@@ -156,7 +156,7 @@ def _publish(amqp_url: str, bench_events: list[BenchEvent]) -> None:
         for event in bench_events
     ]
     try:
-        publish_pipelined(connection_parameters(amqp_url, "bench"), EVENTS_EXCHANGE, messages)
+        publish_pipelined(amqp_url, EVENTS_EXCHANGE, messages)
     except PublishFailed as error:
         raise BenchFailed(f"publishing the events failed: {error}") from None
 

@@ -18,8 +18,8 @@ import pika
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.bench.pipelined_publish import OutgoingMessage, publish_pipelined
 from ledger.contract.signing import SignedEvent
+from ledger.infra.amqp.pipelined import OutgoingMessage, publish_pipelined
 from ledger.infra.amqp.topology import connection_parameters, declare_topology
 from ledger.infra.db.models import LedgerEntryRow, Rejection
 from tests.support import TEST_PEPPER, rabbitmqctl
@@ -62,7 +62,7 @@ class Published:
 
 def publish(amqp_url: str, events: Sequence[Published], platform: str = "lijiayuan") -> None:
     """Every event persistent and confirmed by the broker (pipelined confirms)."""
-    publish_pipelined(connection_parameters(amqp_url, "test"), "pointsledger.events", [
+    publish_pipelined(amqp_url, "pointsledger.events", [
         OutgoingMessage(f"{platform}.{event.event_type}", event.signed.event_id,
                         event.signed.body, event.signed.headers)
         for event in events

@@ -1,0 +1,92 @@
+"""A Source that receives a platform's pushes over HTTP (webhooks) on one POST route.
+
+Every request is answered with what became of each record: 200 with the intake report (records
+stored, retries recognized, records quarantined with their reasons). A body that is not what the
+platform should send is quarantined as a whole and answered 400 as problem JSON: kept, and the
+platform is told. A failure of the outbox itself is a 503: nothing was stored, send it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.serving import make_server
+
+from adapters.base.adapter import Notify
+from adapters.base.intake import Intake
+from adapters.base.records import NativeRecord
+
+log = logging.getLogger(__name__)
+
+BODY_SIZE_MAX_BYTES = 1 << 20
+# Parses one request body into records; `prefix` names the request (for each record's location).
+Parse = Callable[[bytes, str], list[NativeRecord]]
+
+
+def problem(status: int, title: str, detail: str) -> Response:
+    response = jsonify({"type": "about:blank", "title": title, "status": status,
+                        "detail": detail})
+    response.status_code = status
+    response.content_type = "application/problem+json"
+    return response
+
+
+def webhook_app(platform: str, path: str, parse: Parse, intake: Intake,
+                notify: Notify) -> Flask:
+    app = Flask(f"adapter-{platform}")
+    app.config["MAX_CONTENT_LENGTH"] = BODY_SIZE_MAX_BYTES
+
+    @app.post(path)
+    def receive() -> Response:
+        body = request.get_data(cache=False)
+        prefix = f"request {uuid.uuid4().hex[:12]}"
+        records = parse(body, prefix)
+        try:
+            report = intake.accept(records)
+        except Exception:
+            log.exception("the outbox could not store %s", prefix)
+            return problem(503, "Outbox unavailable",
+                           "nothing was stored; send the same records again")
+        if report.accepted:
+            notify()
+        if len(records) == 1 and records[0].unreadable is not None:
+            return problem(400, "Unreadable body",
+                           f"{records[0].unreadable}; the body is kept in the quarantine")
+        return jsonify(report.document())
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify({"status": "ok"})
+
+    return app
+
+
+class HttpSource:
+    def __init__(self, platform: str, host: str, port: int, path: str, parse: Parse) -> None:
+        self._platform = platform
+        self._host = host
+        self._port = port
+        self._path = path
+        self._parse = parse
+        self.bound_port: int | None = None
+        self.ready = threading.Event()
+
+    def run(self, intake: Intake, stop: threading.Event, notify: Notify) -> None:
+        app = webhook_app(self._platform, self._path, self._parse, intake, notify)
+        server = make_server(self._host, self._port, app, threaded=True)
+        self.bound_port = server.server_port
+        log.info("adapter %s receives at http://%s:%d%s", self._platform, self._host,
+                 server.server_port, self._path)
+        thread = threading.Thread(target=server.serve_forever, name="http-source", daemon=True)
+        thread.start()
+        self.ready.set()
+        try:
+            while not stop.wait(0.5):  # a bounded wait lets the signal handler run
+                pass
+        finally:
+            server.shutdown()
+            thread.join()

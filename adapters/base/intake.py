@@ -1,0 +1,164 @@
+"""Native records → mapped, pseudonymized, numbered, signed events in the outbox (SPEC §10).
+
+Everything about one call happens in one outbox transaction: either every record of a webhook
+call or a file is either stored as an event or quarantined, or none is (and the platform is told
+to send it again). A record id seen before is a retry (nothing new) when it maps to the same
+event, and quarantined as a conflict when it does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from adapters.base.outbox import Outbox, OutboxTransaction, StoredEvent
+from adapters.base.records import (
+    NativeRecord,
+    PointChange,
+    QuarantineReason,
+    RecordRefused,
+    masked,
+)
+from ledger.contract.categories import EventType
+from ledger.contract.resident_id import pseudonym
+from ledger.contract.signing import EventSigner, event_body
+
+EVENT_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+NATIVE_ID_LENGTH_MAX = 128
+# A platform clock a little ahead of ours is tolerated, as the ledger tolerates signature skew.
+FUTURE_TOLERANCE = timedelta(minutes=1)
+
+Clock = Callable[[], datetime]
+
+
+class RecordMapper(Protocol):
+    """The part of an adapter that knows its platform's format."""
+
+    platform: str
+
+    def map_record(self, record: NativeRecord) -> PointChange: ...
+
+
+@dataclass
+class IntakeReport:
+    accepted: int = 0
+    duplicates: int = 0
+    quarantined: list[dict[str, str]] = field(default_factory=list)
+
+    def document(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "duplicates": self.duplicates,
+                "quarantined": self.quarantined}
+
+
+def event_id_for(platform: str, native_id: str) -> str:
+    """The platform's own record id when the envelope allows it, else a stable digest of it."""
+    candidate = f"{platform}:{native_id}"
+    if EVENT_ID_PATTERN.fullmatch(candidate):
+        return candidate
+    return f"{platform}:h:" + hashlib.sha256(native_id.encode("utf-8")).hexdigest()[:40]
+
+
+class Intake:
+    def __init__(self, mapper: RecordMapper, outbox: Outbox, signer: EventSigner, pepper: str,
+                 clock: Clock | None = None) -> None:
+        self._mapper = mapper
+        self._outbox = outbox
+        self._signer = signer
+        self._pepper = pepper
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.platform = mapper.platform
+
+    def accept(self, records: Iterable[NativeRecord],
+               within: OutboxTransaction | None = None) -> IntakeReport:
+        """Store or quarantine every record, in one transaction (the caller's, if given)."""
+        if within is not None:
+            return self._accept(records, within)
+        with self._outbox.transaction() as transaction:
+            return self._accept(records, transaction)
+
+    def _accept(self, records: Iterable[NativeRecord],
+                transaction: OutboxTransaction) -> IntakeReport:
+        report = IntakeReport()
+        for record in records:
+            try:
+                if record.unreadable is not None:
+                    raise RecordRefused(QuarantineReason.BAD_RECORD, record.unreadable)
+                change = self._mapper.map_record(record)
+                if self._store(change, transaction):
+                    report.accepted += 1
+                else:
+                    report.duplicates += 1
+            except RecordRefused as refusal:
+                transaction.quarantine(record.location, refusal.reason.value, refusal.detail,
+                                       masked(record.raw))
+                report.quarantined.append({"location": record.location,
+                                           "reason": refusal.reason.value,
+                                           "detail": refusal.detail})
+        return report
+
+    def _store(self, change: PointChange, transaction: OutboxTransaction) -> bool:
+        """True when stored, False for a retry of a record already stored."""
+        now = self._clock()
+        if change.occurred_at > now + FUTURE_TOLERANCE:
+            raise RecordRefused(QuarantineReason.BAD_DATE,
+                                f"time {change.occurred_at.isoformat()} is in the future")
+        if not change.native_id or len(change.native_id) > NATIVE_ID_LENGTH_MAX:
+            raise RecordRefused(QuarantineReason.BAD_RECORD,
+                                f"the record id must have 1 to {NATIVE_ID_LENGTH_MAX} characters")
+        resident = pseudonym(change.id_number, self._pepper)
+        category, points = change.category.value, change.points
+        revokes: str | None = None
+        if change.type is EventType.REVOKED:
+            target = self._revocation_target(change, resident, transaction)
+            # A revocation restates its award (SPEC §4.5): the award's category and points.
+            category, points, revokes = target.category, target.points, target.event_id
+        fingerprint = _fingerprint(change.type.value, resident, category, points,
+                                   change.occurred_at, revokes, change.memo)
+        existing = transaction.by_native_id(change.native_id)
+        if existing is not None:
+            if existing.fingerprint == fingerprint:
+                return False
+            raise RecordRefused(QuarantineReason.CONFLICTING_DUPLICATE,
+                                f"record {change.native_id!r} was received before with "
+                                "other content")
+        seq = transaction.next_seq()
+        event_id = event_id_for(self.platform, change.native_id)
+        event: dict[str, Any] = {
+            "event_id": event_id, "platform": self.platform, "seq": seq,
+            "type": change.type.value, "resident": resident, "category": category,
+            "points": points, "occurred_at": change.occurred_at.isoformat(),
+            "source_ref": change.native_id[:128],
+        }
+        if revokes is not None:
+            event["revokes"] = revokes
+        if change.memo:
+            event["memo"] = change.memo[:200]
+        signed = self._signer.sign_body(event_id, event_body(event), int(now.timestamp()))
+        transaction.add(
+            StoredEvent(seq, event_id, change.native_id, change.type.value, resident, category,
+                        points, fingerprint),
+            f"{self.platform}.{change.type.value}", signed.body, signed.headers)
+        return True
+
+    def _revocation_target(self, change: PointChange, resident: str,
+                           transaction: OutboxTransaction) -> StoredEvent:
+        target_id = change.revokes_native_id
+        target = None if target_id is None else transaction.by_native_id(target_id)
+        if target is None or target.type != EventType.AWARDED.value:
+            raise RecordRefused(QuarantineReason.UNKNOWN_REVOCATION_TARGET,
+                                f"no award {target_id!r} was received to revoke")
+        if target.resident != resident:
+            raise RecordRefused(QuarantineReason.UNKNOWN_REVOCATION_TARGET,
+                                f"award {target_id!r} belongs to another resident")
+        return target
+
+
+def _fingerprint(*parts: object) -> str:
+    text = "\x1f".join("" if part is None else
+                       part.isoformat() if isinstance(part, datetime) else str(part)
+                       for part in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,85 @@
+"""Where the outbox's events go: RabbitMQ (production), or into an embedded ledger (demo)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import pika
+
+from adapters.base.outbox import PendingEvent
+from ledger.infra.amqp.errors import BROKER_ERRORS, describe_broker_error
+from ledger.infra.amqp.pipelined import OutgoingMessage, PipelinedPublisher, PublishFailed
+from ledger.infra.amqp.topology import (
+    EVENTS_EXCHANGE,
+    connection_parameters,
+    declare_ledger_topology,
+    declare_outbound_topology,
+)
+
+log = logging.getLogger(__name__)
+
+
+class TransportUnavailable(Exception):
+    """The events were not (all) taken; they stay in the outbox and are sent again."""
+
+
+class Transport(Protocol):
+    def send(self, events: Sequence[PendingEvent]) -> None:
+        """Return only once every event is safely taken (confirmed); else raise
+        TransportUnavailable."""
+
+    def close(self) -> None: ...
+
+
+class AmqpTransport:
+    """Publishes to `pointsledger.events` with confirms and `mandatory`, pipelined."""
+
+    def __init__(self, amqp_url: str, platform: str) -> None:
+        self._amqp_url = amqp_url
+        self._platform = platform
+        self._role = f"adapter-{platform}"
+        self._publisher = PipelinedPublisher(amqp_url, EVENTS_EXCHANGE, self._role)
+        self._declared = False
+
+    def send(self, events: Sequence[PendingEvent]) -> None:
+        try:
+            if not self._declared:
+                self._declare()
+            self._publisher.publish([
+                OutgoingMessage(event.routing_key, event.event_id, event.body, event.headers)
+                for event in events])
+        except PublishFailed as error:
+            raise TransportUnavailable(str(error)) from None
+        except BROKER_ERRORS as error:
+            raise TransportUnavailable(describe_broker_error(error)) from None
+
+    def _declare(self) -> None:
+        """The topology of SPEC §5 the adapter relies on, so that nothing it publishes is
+        unroutable on a fresh broker (adapters declare it too, §5)."""
+        connection = pika.BlockingConnection(connection_parameters(self._amqp_url, self._role))
+        try:
+            channel = connection.channel()
+            declare_ledger_topology(channel)
+            declare_outbound_topology(channel, [self._platform])
+        finally:
+            if connection.is_open:
+                connection.close()
+        self._declared = True
+
+    def close(self) -> None:
+        self._publisher.close()
+
+
+class DirectTransport:
+    """Hands the events to a function (the embedded ledger's ingestion in the demo)."""
+
+    def __init__(self, deliver: Callable[[Sequence[PendingEvent]], None]) -> None:
+        self._deliver = deliver
+
+    def send(self, events: Sequence[PendingEvent]) -> None:
+        self._deliver(events)
+
+    def close(self) -> None:
+        pass

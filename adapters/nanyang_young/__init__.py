@@ -1,0 +1,44 @@
+"""南阳young (Nanyang town): a daily GBK CSV export dropped into an inbox (SPEC §10)."""
+
+from __future__ import annotations
+
+from adapters.base.adapter import Source, SourceOptions
+from adapters.base.outbox import Outbox
+from adapters.nanyang_young import feed, simulator
+from adapters.nanyang_young.inbox import InboxSource
+from adapters.nanyang_young.mapping import CATEGORIES, PLATFORM, NanyangYoungMapper
+from ledger.contract.categories import EventType
+
+NAME = "南阳young"
+TOWNSHIP = "Nanyang"
+# Negative 积分 is a deduction; the platform never revokes a record.
+KINDS = frozenset({EventType.AWARDED, EventType.DEDUCTED})
+Mapper = NanyangYoungMapper
+native_records = feed.native_records
+payload = feed.payload
+native_record = simulator.native_record
+generate = simulator.generate
+
+
+def make_source(options: SourceOptions, outbox: Outbox) -> Source:
+    """Unlike a webhook adapter this one needs the outbox: it remembers there which files it
+    imported, in the transaction that stores their records (every adapter's make_source takes
+    `(options, outbox)` so the CLI can call them alike)."""
+    if options.inbox is None:
+        raise ValueError("nanyang_young imports files: give --inbox DIR")
+    return InboxSource(options.inbox, options.interval_s, outbox)
+
+
+__all__ = [
+    "CATEGORIES",
+    "KINDS",
+    "NAME",
+    "PLATFORM",
+    "TOWNSHIP",
+    "Mapper",
+    "generate",
+    "make_source",
+    "native_record",
+    "native_records",
+    "payload",
+]

@@ -1,0 +1,106 @@
+"""A Source that polls 五和众联's `GET BASE/api/points?after=CURSOR` (SPEC §10).
+
+The cursor lives in the outbox and is saved in the same transaction as the page's records: a
+crash between the two can neither skip a page nor count one twice (a page read again after a
+crash before the commit is simply read again; its records are recognized as retries anyway).
+While the platform is down the poller backs off, warns once per outage, and never gives up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from adapters.base.adapter import Notify
+from adapters.base.intake import Intake
+from adapters.base.outbox import Outbox
+from adapters.wuhe_zhonglian import feed
+from ledger.infra.amqp.backoff import Backoff
+
+log = logging.getLogger(__name__)
+
+CURSOR_STATE = "cursor"
+REQUEST_TIMEOUT_S = 10.0
+BACKOFF_MAX_S = 300.0
+
+
+class PlatformDown(Exception):
+    """The platform did not answer with a readable page; try again later."""
+
+
+class PollingSource:
+    def __init__(self, base_url: str, interval_s: float, outbox: Outbox) -> None:
+        if interval_s <= 0:
+            raise ValueError("the polling interval must be positive")
+        self._points_url = base_url.rstrip("/") + "/api/points"
+        self._interval_s = interval_s
+        self._outbox = outbox
+        self._backoff = Backoff(interval_s, max(interval_s, BACKOFF_MAX_S))
+        self._outage = False
+
+    def run(self, intake: Intake, stop: threading.Event, notify: Notify) -> None:
+        cursor = self._outbox.state(CURSOR_STATE)  # survives restarts
+        log.info("adapter %s polls %s after %r", intake.platform, self._points_url, cursor)
+        while not stop.is_set():
+            try:
+                page = self.fetch(cursor)
+                following, accepted = self._take(page, cursor, intake)
+            except PlatformDown as error:
+                self._note_outage(str(error))
+                stop.wait(self._backoff.next_delay_s())
+                continue
+            except Exception:
+                # The outbox failed: nothing was stored and the cursor did not move; retry later.
+                log.exception("the outbox could not store the page after %r", cursor)
+                stop.wait(self._backoff.next_delay_s())
+                continue
+            self._note_recovery()
+            if accepted:
+                notify()  # the pump publishes at once instead of at its next wake-up
+            if following is not None and following != cursor:
+                cursor = following  # more may be waiting: ask again at once
+                continue
+            stop.wait(self._interval_s)
+
+    def fetch(self, cursor: str | None) -> bytes:
+        """One page; PlatformDown for anything but a readable 2xx page."""
+        url = self._points_url if cursor is None else \
+            f"{self._points_url}?{urllib.parse.urlencode({'after': cursor})}"
+        try:
+            with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT_S) as response:  # noqa: S310 (the operator's http URL)
+                page: bytes = response.read()
+        except urllib.error.HTTPError as error:
+            raise PlatformDown(f"HTTP {error.code} from {url}") from None
+        except (urllib.error.URLError, OSError) as error:  # refused, reset, timed out
+            raise PlatformDown(f"{url}: {error}") from None
+        if not feed.is_readable(page):
+            raise PlatformDown(f"{url} answered a page that is not JSON {{\"items\": [...]}}")
+        return page
+
+    def _take(self, page: bytes, cursor: str | None, intake: Intake) -> tuple[str | None, int]:
+        """Accept the page's records and move the cursor, in one outbox transaction; the
+        following cursor and how many records were new."""
+        following = feed.next_cursor(page)
+        records = feed.native_records(page, f"page after={cursor or '(start)'}")
+        with self._outbox.transaction() as transaction:
+            report = intake.accept(records, within=transaction)
+            if following is not None and following != cursor:
+                transaction.set_state(CURSOR_STATE, following)
+        if report.quarantined:
+            log.warning("%d record(s) of the page after %r quarantined",
+                        len(report.quarantined), cursor)
+        return following, report.accepted
+
+    def _note_outage(self, detail: str) -> None:
+        if not self._outage:
+            log.warning("the platform is unavailable, retrying with back-off: %s", detail)
+            self._outage = True
+
+    def _note_recovery(self) -> None:
+        if self._outage:
+            log.info("the platform is available again")
+            self._outage = False
+        self._backoff.reset()
