@@ -102,15 +102,17 @@ class PipelinedPublisher:
     def _on_open(self, connection: pika.connection.Connection) -> None:
         connection.channel(on_open_callback=self._on_channel_open)
 
-    def _on_open_error(self, _connection: pika.connection.Connection,
+    # These two stop the loop of the connection they are about, which `close()` has already
+    # forgotten by the time its close completes.
+    def _on_open_error(self, connection: pika.SelectConnection,
                        error: BaseException | str) -> None:
         self._failure = f"cannot connect to RabbitMQ: {error}"
-        self._stop_loop()
+        connection.ioloop.stop()
 
-    def _on_closed(self, _connection: pika.connection.Connection, reason: BaseException) -> None:
+    def _on_closed(self, connection: pika.SelectConnection, reason: BaseException) -> None:
         if self._failure is None and self._in_flight():
             self._failure = f"the connection closed: {reason}"
-        self._stop_loop()
+        connection.ioloop.stop()
 
     def _on_channel_open(self, channel: pika.channel.Channel) -> None:
         self._channel = channel
