@@ -58,6 +58,14 @@ def webhook_app(platform: str, path: str, parse: Parse, intake: Intake,
                            f"{records[0].unreadable}; the body is kept in the quarantine")
         return jsonify(report.document())
 
+    @app.errorhandler(413)
+    def too_large(_error: Exception) -> Response:
+        # Refused unread, but not unseen: the quarantine says a body was refused and why.
+        detail = f"the body is larger than {BODY_SIZE_MAX_BYTES} bytes"
+        location = f"request {uuid.uuid4().hex[:12]}"
+        intake.accept([NativeRecord(location, "(body not kept: too large)", unreadable=detail)])
+        return problem(413, "Body too large", f"{detail}; send smaller batches")
+
     @app.get("/healthz")
     def healthz() -> Response:
         return jsonify({"status": "ok"})

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -133,8 +134,6 @@ class Outbox:
         self.platform = platform
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database:
-            from pathlib import Path
-
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self._schema = None if parsed.get_backend_name() == "sqlite" else f"adapter_{platform}"
         options: dict[str, Any] = {}

@@ -155,3 +155,15 @@ class TestActivitiesEndpoint:
         (kept,) = outbox.quarantined()
         assert (kept.reason, kept.record) == ("bad_record", "not json")
         assert notices == []
+
+    def test_a_body_too_large_is_refused_as_a_problem_and_the_refusal_kept(
+            self, client: Any, outbox: Outbox) -> None:
+        from adapters.base.http_source import BODY_SIZE_MAX_BYTES
+
+        response = client.post("/activities", data=b"[" + b" " * BODY_SIZE_MAX_BYTES + b"]",
+                               content_type="application/json")
+        assert response.status_code == 413
+        assert response.content_type == "application/problem+json"
+        (kept,) = outbox.quarantined()
+        assert kept.reason == "bad_record" and "larger than" in kept.detail
+        assert outbox.status()["last_seq"] == 0
