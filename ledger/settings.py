@@ -55,9 +55,7 @@ class Settings:
             database_url=database_url,
             amqp_url=amqp_url,
             resident_pepper=_resident_pepper(env.get("POINTSLEDGER_RESIDENT_PEPPER"), amqp_url),
-            ledger_key_file=Path(
-                env.get("POINTSLEDGER_LEDGER_KEY_FILE") or LEDGER_KEY_FILE_DEFAULT
-            ),
+            ledger_key_file=ledger_key_file_from_environment(env),
             clock_skew_s=_clock_skew_s(env.get("POINTSLEDGER_CLOCK_SKEW_S")),
         )
 
@@ -66,6 +64,11 @@ def database_url_from_environment(environ: Mapping[str, str] | None = None) -> s
     """Only the database URL: what `db upgrade` needs, without making a pepper on the side."""
     env = os.environ if environ is None else environ
     return _database_url(env.get("POINTSLEDGER_DATABASE_URL") or DATABASE_URL_DEFAULT)
+
+
+def ledger_key_file_from_environment(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get("POINTSLEDGER_LEDGER_KEY_FILE") or LEDGER_KEY_FILE_DEFAULT)
 
 
 def _database_url(value: str) -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from ledger.contract.webhook import public_key_bytes
+from ledger.cli.main import cli
+from ledger.contract.webhook import decode_public_key, public_key_bytes
 from ledger.infra.ledger_key import load_or_create_ledger_key
 from ledger.settings import SettingsError
 
@@ -24,3 +26,14 @@ def test_a_file_that_is_not_a_key_names_the_variable(tmp_path: Path) -> None:
     path.write_text("not a key", encoding="ascii")
     with pytest.raises(SettingsError, match="POINTSLEDGER_LEDGER_KEY_FILE"):
         load_or_create_ledger_key(path)
+
+
+def test_keys_ledger_prints_the_public_key_adapters_verify_notices_with(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "ledger.key"
+    monkeypatch.setenv("POINTSLEDGER_LEDGER_KEY_FILE", str(path))
+    first = CliRunner().invoke(cli, ["keys", "ledger"])
+    assert first.exit_code == 0, first.output
+    assert decode_public_key(first.output.strip()) == public_key_bytes(
+        load_or_create_ledger_key(path))
+    assert CliRunner().invoke(cli, ["keys", "ledger"]).output == first.output

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Protocol
 
@@ -34,11 +34,11 @@ class AdapterProcess:
     listener, if any) in their own threads. SIGTERM or SIGINT stop all of them."""
 
     def __init__(self, source: Source, intake: Intake, pump: OutboxPump,
-                 background: list[Callable[[threading.Event], None]] | None = None) -> None:
+                 background: Sequence[Callable[[threading.Event], None]] = ()) -> None:
         self._source = source
         self._intake = intake
         self._pump = pump
-        self._background = background or []
+        self._background = list(background)
         self.stop_event = threading.Event()
 
     def run(self, install_signal_handlers: bool = True) -> None:
@@ -72,3 +72,5 @@ class SourceOptions(Protocol):
     inbox: str | None  # --inbox DIR (file drops)
     url: str | None  # --url BASE (polling)
     interval_s: float  # --interval S (polling and inbox scans)
+    notify_url: str | None  # --notify-url URL (where the platform takes the ledger's notices)
+    notices_dir: str | None  # --notices-dir DIR (file-exchanging platforms)

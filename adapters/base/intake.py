@@ -23,6 +23,7 @@ from adapters.base.records import (
     RecordRefused,
     masked,
 )
+from adapters.base.residents import ResidentSeal
 from ledger.contract.categories import EventType
 from ledger.contract.resident_id import pseudonym
 from ledger.contract.signing import EventSigner, event_body
@@ -69,6 +70,7 @@ class Intake:
         self._outbox = outbox
         self._signer = signer
         self._pepper = pepper
+        self._seal = ResidentSeal(pepper)
         self._clock = clock or (lambda: datetime.now(UTC))
         self.platform = mapper.platform
 
@@ -83,12 +85,14 @@ class Intake:
     def _accept(self, records: Iterable[NativeRecord],
                 transaction: OutboxTransaction) -> IntakeReport:
         report = IntakeReport()
+        # The residents of this call, remembered (sealed) for the ledger's notices.
+        seen: dict[str, str] = {}
         for record in records:
             try:
                 if record.unreadable is not None:
                     raise RecordRefused(QuarantineReason.BAD_RECORD, record.unreadable)
                 change = self._mapper.map_record(record)
-                if self._store(change, transaction):
+                if self._store(change, transaction, seen):
                     report.accepted += 1
                 else:
                     report.duplicates += 1
@@ -98,9 +102,12 @@ class Intake:
                 report.quarantined.append({"location": record.location,
                                            "reason": refusal.reason.value,
                                            "detail": refusal.detail})
+        transaction.remember_residents({resident: self._seal.seal(resident, id_number)
+                                        for resident, id_number in seen.items()})
         return report
 
-    def _store(self, change: PointChange, transaction: OutboxTransaction) -> bool:
+    def _store(self, change: PointChange, transaction: OutboxTransaction,
+               seen: dict[str, str]) -> bool:
         """True when stored, False for a retry of a record already stored."""
         now = self._clock()
         if change.occurred_at > now + FUTURE_TOLERANCE:
@@ -110,6 +117,7 @@ class Intake:
             raise RecordRefused(QuarantineReason.BAD_RECORD,
                                 f"the record id must have 1 to {NATIVE_ID_LENGTH_MAX} characters")
         resident = pseudonym(change.id_number, self._pepper)
+        seen[resident] = change.id_number
         category, points = change.category.value, change.points
         revokes: str | None = None
         if change.type is EventType.REVOKED:

@@ -1,5 +1,6 @@
 """The adapter's local outbox: signed events waiting for (or done with) the broker, the
-quarantine, and the adapter's own state (a feed's cursor, files already imported).
+quarantine, the adapter's own state (a feed's cursor, files already imported), the sealed ID
+numbers of the residents it has seen, and the journal of the ledger's notices it handled.
 
 Its own small database: a SQLite file by default (`var/adapter-{platform}.sqlite3`), or a
 PostgreSQL schema of its own (`adapter_{platform}`) when the outbox URL points to PostgreSQL.
@@ -86,7 +87,32 @@ imported_sources = Table(
     Column("report", Text, nullable=False),
 )
 
+# pseudonym → the resident's ID number, sealed (adapters.base.residents): to deliver notices.
+residents = Table(
+    "residents", metadata,
+    Column("resident", String(64), primary_key=True),
+    Column("sealed_id_number", LargeBinary, nullable=False),
+)
+
+# Every notice taken from the ledger's outbound queue: delivered (once per notice_id) or refused
+# with its reason, raw bytes and headers kept.
+notices = Table(
+    "notices", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("notice_id", String(64), nullable=True, index=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("reason", String(32), nullable=True),
+    Column("detail", String(512), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("headers", Text, nullable=False),
+)
+
 PUBLISHED_THROUGH = "published_through"
+# Bound the IN lists (SQLite limits the parameters of one statement).
+RESIDENTS_PER_QUERY_MAX = 500
+NOTICE_DELIVERED = "delivered"
+NOTICE_REFUSED = "refused"
 
 
 @dataclass(frozen=True)
@@ -123,6 +149,24 @@ class QuarantinedRecord:
         return {"id": self.id, "received_at": self.received_at.isoformat(),
                 "location": self.location, "reason": self.reason, "detail": self.detail,
                 "record": self.record}
+
+
+@dataclass(frozen=True)
+class RefusedNotice:
+    id: int
+    notice_id: str | None
+    received_at: datetime
+    reason: str
+    detail: str
+    body: bytes
+
+    def document(self) -> dict[str, Any]:
+        """As a quarantine listing line: the notice is the platform's record of nothing, so its
+        location is the notice itself."""
+        return {"id": self.id, "received_at": self.received_at.isoformat(),
+                "location": f"notice {self.notice_id or '(unreadable)'}",
+                "reason": self.reason, "detail": self.detail,
+                "record": self.body.decode("utf-8", errors="replace")}
 
 
 def default_outbox_url(platform: str) -> str:
@@ -187,14 +231,47 @@ class Outbox:
             last_seq = connection.scalar(select(func.coalesce(func.max(outbox_events.c.seq), 0)))
             through = _published_through(connection)
             quarantined = connection.scalar(select(func.count()).select_from(quarantine))
+            outcomes: dict[str, int] = {
+                outcome: count for outcome, count in connection.execute(
+                    select(notices.c.outcome, func.count()).group_by(notices.c.outcome))}
         return {"backlog": int(last_seq or 0) - through, "last_seq": int(last_seq or 0),
-                "published_through": through, "quarantined": int(quarantined or 0)}
+                "published_through": through, "quarantined": int(quarantined or 0),
+                "notices_delivered": int(outcomes.get(NOTICE_DELIVERED, 0)),
+                "notices_refused": int(outcomes.get(NOTICE_REFUSED, 0))}
 
     def quarantined(self) -> list[QuarantinedRecord]:
         with self._engine.connect() as connection:
             rows = connection.execute(select(quarantine).order_by(quarantine.c.id)).all()
         return [QuarantinedRecord(row.id, row.received_at, row.location, row.reason, row.detail,
                                   row.record) for row in rows]
+
+    def refused_notices(self) -> list[RefusedNotice]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(notices).where(notices.c.outcome == NOTICE_REFUSED)
+                                      .order_by(notices.c.id)).all()
+        return [RefusedNotice(row.id, row.notice_id, row.received_at, row.reason or "",
+                              row.detail, bytes(row.body)) for row in rows]
+
+    def sealed_id_number(self, resident: str) -> bytes | None:
+        with self._engine.connect() as connection:
+            sealed = connection.scalar(select(residents.c.sealed_id_number)
+                                       .where(residents.c.resident == resident))
+        return None if sealed is None else bytes(sealed)
+
+    def notice_delivered(self, notice_id: str) -> bool:
+        with self._engine.connect() as connection:
+            found = connection.scalar(
+                select(notices.c.id).where(notices.c.notice_id == notice_id,
+                                           notices.c.outcome == NOTICE_DELIVERED).limit(1))
+        return found is not None
+
+    def record_notice(self, notice_id: str | None, outcome: str, reason: str | None,
+                      detail: str, body: bytes, headers: dict[str, str]) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(insert(notices).values(
+                notice_id=notice_id, received_at=datetime.now(UTC), outcome=outcome,
+                reason=reason, detail=detail[:512], body=body,
+                headers=json.dumps(headers, sort_keys=True)))
 
     def state(self, name: str) -> str | None:
         with self._engine.connect() as connection:
@@ -247,6 +324,19 @@ class OutboxTransaction:
     def set_state(self, name: str, value: str) -> None:
         _set_state(self._connection, name, value)
 
+    def remember_residents(self, sealed: dict[str, bytes]) -> None:
+        """Keep the sealed ID number of each resident not yet known (the first seal stays)."""
+        known: set[str] = set()
+        names = list(sealed)
+        for start in range(0, len(names), RESIDENTS_PER_QUERY_MAX):
+            chunk = names[start:start + RESIDENTS_PER_QUERY_MAX]
+            known.update(self._connection.scalars(
+                select(residents.c.resident).where(residents.c.resident.in_(chunk))))
+        new = [{"resident": resident, "sealed_id_number": value}
+               for resident, value in sealed.items() if resident not in known]
+        if new:
+            self._connection.execute(insert(residents), new)
+
     def record_import(self, digest: str, name: str, report: dict[str, Any]) -> None:
         self._connection.execute(insert(imported_sources).values(
             digest=digest, name=name[:512], imported_at=datetime.now(UTC),
@@ -266,5 +356,6 @@ def _set_state(connection: Connection, name: str, value: str) -> None:
         connection.execute(insert(adapter_state).values(name=name, value=value))
 
 
-__all__: Sequence[str] = ("Outbox", "OutboxTransaction", "PendingEvent", "QuarantinedRecord",
-                          "StoredEvent", "default_outbox_url")
+__all__: Sequence[str] = ("NOTICE_DELIVERED", "NOTICE_REFUSED", "Outbox", "OutboxTransaction",
+                          "PendingEvent", "QuarantinedRecord", "RefusedNotice", "StoredEvent",
+                          "default_outbox_url")

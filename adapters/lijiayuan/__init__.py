@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.base.adapter import Source, SourceOptions
 from adapters.base.http_source import HttpSource
+from adapters.base.notices import NoticeSink, http_notice_sink
 from adapters.base.outbox import Outbox
 from adapters.lijiayuan import feed, simulator
 from adapters.lijiayuan.mapping import CATEGORIES, PLATFORM, LijiayuanMapper
@@ -29,6 +30,11 @@ def make_source(options: SourceOptions, outbox: Outbox) -> Source:
     return HttpSource(PLATFORM, host, port, WEBHOOK_PATH, feed.native_records)
 
 
+def make_notice_sink(options: SourceOptions) -> NoticeSink:
+    """The platform takes the ledger's notices at an endpoint of its own."""
+    return http_notice_sink(PLATFORM, options.notify_url)
+
+
 __all__ = [
     "CATEGORIES",
     "KINDS",
@@ -37,6 +43,7 @@ __all__ = [
     "TOWNSHIP",
     "Mapper",
     "generate",
+    "make_notice_sink",
     "make_source",
     "native_record",
     "native_records",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from adapters.base.adapter import Source, SourceOptions
+from adapters.base.notices import DirectoryNoticeSink, NoticeSink
 from adapters.base.outbox import Outbox
 from adapters.nanyang_young import feed, simulator
 from adapters.nanyang_young.inbox import InboxSource
@@ -29,6 +32,16 @@ def make_source(options: SourceOptions, outbox: Outbox) -> Source:
     return InboxSource(options.inbox, options.interval_s, outbox)
 
 
+def make_notice_sink(options: SourceOptions) -> NoticeSink:
+    """The platform exchanges files: notices go to a daily GBK CSV it collects, by default in
+    the `notices` directory beside the files it drops (never scanned as an import)."""
+    if options.notices_dir is not None:
+        return DirectoryNoticeSink(options.notices_dir)
+    if options.inbox is None:
+        raise ValueError("nanyang_young writes notices to files: give --notices-dir DIR")
+    return DirectoryNoticeSink(Path(options.inbox) / "notices")
+
+
 __all__ = [
     "CATEGORIES",
     "KINDS",
@@ -37,6 +50,7 @@ __all__ = [
     "TOWNSHIP",
     "Mapper",
     "generate",
+    "make_notice_sink",
     "make_source",
     "native_record",
     "native_records",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.base.adapter import Source, SourceOptions
+from adapters.base.notices import HttpNoticeSink, NoticeSink
 from adapters.base.outbox import Outbox
 from adapters.wuhe_zhonglian import feed, simulator
 from adapters.wuhe_zhonglian.mapping import CATEGORIES, PLATFORM, WuheZhonglianMapper
@@ -26,6 +27,15 @@ def make_source(options: SourceOptions, outbox: Outbox) -> Source:
     return PollingSource(options.url, options.interval_s, outbox)
 
 
+def make_notice_sink(options: SourceOptions) -> NoticeSink:
+    """The platform's API takes notices beside the points it serves: `BASE/api/notices`."""
+    if options.notify_url is not None:
+        return HttpNoticeSink(options.notify_url)
+    if options.url is None:
+        raise ValueError("wuhe_zhonglian delivers notices to its API: give --url BASE")
+    return HttpNoticeSink(options.url.rstrip("/") + simulator.NOTICES_PATH)
+
+
 __all__ = [
     "CATEGORIES",
     "KINDS",
@@ -34,6 +44,7 @@ __all__ = [
     "TOWNSHIP",
     "Mapper",
     "generate",
+    "make_notice_sink",
     "make_source",
     "native_record",
     "native_records",

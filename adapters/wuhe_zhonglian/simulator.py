@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,9 @@ BAD_RECORDS: list[dict[str, Any]] = [
     {"time": "2026-02-30 08:00:00"},  # text, not epoch milliseconds
     {"score": "五"},  # points in words
 ]
+
+
+NOTICES_PATH = "/api/notices"
 
 
 def native_record(native_id: str | int, id_number: str, category: str, points: object,
@@ -88,13 +92,14 @@ class PlatformServer:
     """
 
     def __init__(self, records: list[dict[str, Any]], host: str = "127.0.0.1", port: int = 0,
-                 page_size: int = 100) -> None:
+                 page_size: int = 100, on_notice: Callable[[Any], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._records: list[dict[str, Any]] = []
         self.page_size = page_size
         self.down = False
         self.requested: list[str | None] = []
         self.notices: list[Any] = []
+        self._on_notice = on_notice
         self.add(records)
         self._server: BaseWSGIServer = make_server(host, port, self._app(), threaded=True)
         self._thread: threading.Thread | None = None
@@ -124,14 +129,21 @@ class PlatformServer:
                 return "platform unavailable", 503
             return jsonify(self.page(after))
 
-        @app.post("/api/notices")
+        @app.post(NOTICES_PATH)
         def notices() -> Response | tuple[str, int]:
             if self.down:
                 return "platform unavailable", 503
-            self.notices.append(request.get_json(silent=True))
+            notice = request.get_json(silent=True)
+            self.notices.append(notice)
+            if self._on_notice is not None:
+                self._on_notice(notice)
             return jsonify({"received": True})
 
         return app
+
+    def serve_forever(self) -> None:
+        """In the calling thread (`pointsledger simulate wuhe_zhonglian --listen`)."""
+        self._server.serve_forever()
 
     def start(self) -> PlatformServer:
         # A short poll interval makes stop() quick; the tests start and stop many servers.

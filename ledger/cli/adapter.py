@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
+import signal
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import click
 
 from adapters.base.adapter import AdapterProcess
 from adapters.base.intake import Intake
+from adapters.base.notice_recorder import NoticeRecorder
+from adapters.base.notices import NoticeHandler, NoticeListener
 from adapters.base.outbox import Outbox, default_outbox_url
 from adapters.base.pump import OutboxPump
+from adapters.base.residents import ResidentSeal
 from adapters.base.transport import AmqpTransport
 from adapters.registry import PLATFORMS, UnknownAdapter, adapter_module
 from ledger.cli.broker import broker_settings, quiet_broker_client_logs
 from ledger.cli.common import expected_errors, fail
 from ledger.contract.signing import EventSigner
-from ledger.contract.webhook import KeyFormatError, decode_private_key
+from ledger.contract.webhook import KeyFormatError, decode_private_key, decode_public_key
+
+log = logging.getLogger(__name__)
 
 PLATFORM_ARGUMENT = click.argument("platform", type=click.Choice(PLATFORMS))
 OUTBOX_OPTION = click.option(
@@ -36,6 +44,8 @@ class RunOptions:
     inbox: str | None
     url: str | None
     interval_s: float
+    notify_url: str | None
+    notices_dir: str | None
 
 
 def _module(platform: str) -> ModuleType:
@@ -77,27 +87,59 @@ def adapter() -> None:
 @click.option("--url", metavar="BASE", help="the platform's API to poll")
 @click.option("--interval", "interval_s", type=click.FloatRange(min=0.1), default=10.0,
               show_default=True, help="seconds between polls or inbox scans")
+@click.option("--ledger-public-key", envvar="POINTSLEDGER_LEDGER_PUBLIC_KEY", metavar="whpk_…",
+              help="the ledger's public key (`pointsledger keys ledger`); with it the adapter "
+                   "delivers the ledger's signed notices to the platform [env "
+                   "POINTSLEDGER_LEDGER_PUBLIC_KEY]")
+@click.option("--notify-url", metavar="URL",
+              help="where the platform takes notices (push platforms; wuhe_zhonglian: "
+                   "default BASE/api/notices)")
+@click.option("--notices-dir", type=click.Path(file_okay=False),
+              help="where notice files are written (nanyang_young; default INBOX/notices)")
 @OUTBOX_OPTION
 @expected_errors
 def adapter_run(platform: str, key_file: Path, listen: str | None, inbox: str | None,
-                url: str | None, interval_s: float, outbox_url: str | None) -> None:
-    """Receive the platform's native records, sign them and publish them to RabbitMQ."""
+                url: str | None, interval_s: float, ledger_public_key: str | None,
+                notify_url: str | None, notices_dir: str | None,
+                outbox_url: str | None) -> None:
+    """Receive the platform's native records, sign them and publish them to RabbitMQ; deliver
+    the ledger's notices to the platform."""
     quiet_broker_client_logs()
     settings, amqp_url = broker_settings()
     module = _module(platform)
     signer = _signer(key_file)
-    options = RunOptions(_listen_address(listen), inbox, url, interval_s)
+    options = RunOptions(_listen_address(listen), inbox, url, interval_s, notify_url,
+                         notices_dir)
+    ledger_key = None if ledger_public_key is None else _ledger_public_key(ledger_public_key)
     outbox = Outbox(outbox_url or default_outbox_url(platform), platform)
     try:
         try:
             source = module.make_source(options, outbox)
+            sink = None if ledger_key is None else module.make_notice_sink(options)
         except ValueError as error:
             fail(str(error))
+        background = []
+        if sink is None:
+            log.warning("adapter %s does not take the ledger's notices: give "
+                        "--ledger-public-key (see `pointsledger keys ledger`)", platform)
+        else:
+            assert ledger_key is not None
+            handler = NoticeHandler(platform, ledger_key, outbox,
+                                    ResidentSeal(settings.resident_pepper), sink)
+            background.append(NoticeListener(amqp_url, handler).run)
         intake = Intake(module.Mapper(), outbox, signer, settings.resident_pepper)
         pump = OutboxPump(outbox, AmqpTransport(amqp_url, platform))
-        AdapterProcess(source, intake, pump).run()
+        AdapterProcess(source, intake, pump, background).run()
     finally:
         outbox.close()
+
+
+def _ledger_public_key(text: str) -> bytes:
+    try:
+        return decode_public_key(text.strip())
+    except (KeyFormatError, ValueError):
+        fail("--ledger-public-key must be the ledger's whpk_ public key "
+             "(`pointsledger keys ledger` prints it)")
 
 
 @adapter.command("status")
@@ -118,11 +160,14 @@ def adapter_status(platform: str, outbox_url: str | None) -> None:
 @OUTBOX_OPTION
 @expected_errors
 def adapter_quarantine(platform: str, outbox_url: str | None) -> None:
-    """JSON lines: each quarantined record with its location and reason (ID numbers masked)."""
+    """JSON lines: each quarantined record with its location and reason (ID numbers masked),
+    then each refused notice of the ledger with its reason."""
     outbox = Outbox(outbox_url or default_outbox_url(platform), platform)
     try:
         for record in outbox.quarantined():
             click.echo(json.dumps(record.document(), ensure_ascii=False))
+        for notice in outbox.refused_notices():
+            click.echo(json.dumps({"kind": "notice", **notice.document()}, ensure_ascii=False))
     finally:
         outbox.close()
 
@@ -137,23 +182,68 @@ def adapter_quarantine(platform: str, outbox_url: str | None) -> None:
 @click.option("--to", "target", metavar="URL|DIR",
               help="the adapter's endpoint (push platforms) or inbox (file drops); "
                    "default: print the native payload")
-def simulate(platform: str, count: int, bad: int, seed: int | None, target: str | None) -> None:
+@click.option("--listen", metavar="HOST:PORT",
+              help="then stay up as the platform: wuhe_zhonglian serves its records and takes "
+                   "notices at /api/notices; push platforms take notices at /notices. Each "
+                   "notice received is printed as a JSON line")
+def simulate(platform: str, count: int, bad: int, seed: int | None, target: str | None,
+             listen: str | None) -> None:
     """Realistic native records of that platform, as the platform itself would send them."""
     module = _module(platform)
+    address = _listen_address(listen)
+    simulator = module.simulator
+    if address is not None and hasattr(simulator, "drop"):
+        fail(f"{platform} exchanges files: its notices arrive in the adapter's --notices-dir, "
+             "there is nothing to listen for")
     # Simulated data, not secrets: a seeded generator makes a run repeatable.
     records = module.generate(random.Random(seed), count, bad, datetime.now(UTC))  # noqa: S311
-    if target is None:
-        sys.stdout.buffer.write(module.payload(records))
-        sys.stdout.buffer.write(b"\n")
+    if hasattr(simulator, "PlatformServer"):
+        if address is None:
+            if target is not None:
+                fail(f"{platform} is polled by its adapter: serve its records with --listen "
+                     "HOST:PORT and run the adapter with --url http://HOST:PORT")
+            _print_payload(module, records)
+            return
+        _serve(simulator.PlatformServer(records, *address, on_notice=_print_notice))
         return
-    simulator = module.simulator
-    if hasattr(simulator, "deliver"):
-        simulator.deliver(records, target)
-    elif hasattr(simulator, "drop"):
-        click.echo(str(simulator.drop(records, Path(target))))
+    if target is not None:
+        _send(simulator, records, target)
     else:
-        fail(f"{platform} is polled by its adapter: print its records (no --to) or serve them "
-             "with the simulator's PlatformServer")
+        _print_payload(module, records)
+    if address is not None:
+        _serve(NoticeRecorder(*address, on_notice=_print_notice))
+
+
+def _print_payload(module: ModuleType, records: list[Any]) -> None:
+    sys.stdout.buffer.write(module.payload(records))
+    sys.stdout.buffer.write(b"\n")
+    sys.stdout.buffer.flush()  # before serving: a reader of the pipe sees the records at once
+
+
+def _send(simulator: ModuleType, records: list[Any], target: str) -> None:
+    try:
+        if hasattr(simulator, "deliver"):
+            simulator.deliver(records, target)
+        else:
+            click.echo(str(simulator.drop(records, Path(target))))
+    except (OSError, ValueError) as error:
+        fail(f"cannot deliver the records to {target}: {error}")
+
+
+def _print_notice(notice: Any) -> None:
+    click.echo(json.dumps(notice, ensure_ascii=False))
+
+
+def _serve(server: NoticeRecorder | Any) -> None:
+    """Until SIGTERM or Ctrl-C, as a platform would stay up."""
+    signal.signal(signal.SIGTERM, lambda _number, _frame: sys.exit(0))
+    click.echo(f"listening on {server.url}", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
 
 
 COMMANDS = (adapter, simulate)

@@ -8,12 +8,17 @@ import click
 
 from ledger.cli.common import expected_errors, fail, ledger_context, transaction
 from ledger.contract.resident_id import InvalidIdNumber, pseudonym
-from ledger.contract.webhook import encode_private_key
+from ledger.contract.webhook import encode_private_key, encode_public_key, public_key_bytes
 from ledger.infra.db import migrate
 from ledger.infra.db.models import ROLES
+from ledger.infra.ledger_key import load_or_create_ledger_key
 from ledger.infra.secret_file import write_secret_file
 from ledger.service import access, registry
-from ledger.settings import Settings, database_url_from_environment
+from ledger.settings import (
+    Settings,
+    database_url_from_environment,
+    ledger_key_file_from_environment,
+)
 
 
 @click.group()
@@ -65,6 +70,16 @@ def keys_generate(platform: str, out: Path) -> None:
         write_secret_file(out, encode_private_key(private_key) + "\n")
     click.echo(registered.key_id)
     click.echo(registered.public_key)
+
+
+@keys.command("ledger")
+@expected_errors
+def keys_ledger() -> None:
+    """Print the ledger's own public key (whpk_…): adapters verify the ledger's notices with it.
+
+    The private key is POINTSLEDGER_LEDGER_KEY_FILE (generated there once if missing)."""
+    key = load_or_create_ledger_key(ledger_key_file_from_environment())
+    click.echo(encode_public_key(public_key_bytes(key)))
 
 
 @keys.command("add")

@@ -39,8 +39,10 @@ SETUP_CONNECTION_ROLE = "setup"
 
 
 def quiet_broker_client_logs() -> None:
-    """pika narrates every connection step at INFO: keep its warnings and errors only."""
-    logging.getLogger("pika").setLevel(logging.WARNING)
+    """pika narrates every connection step at INFO, and logs each failed reconnect as about eight
+    ERROR lines. Our callers say it once in their own words (`describe_broker_error`) and retry,
+    so pika keeps only what it cannot recover from."""
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
 
 
 def broker_settings() -> tuple[Settings, str]:

@@ -1,0 +1,263 @@
+"""The ledger's notices, from `pointsledger.outbound.{platform}` to the platform (SPEC §5, §9).
+
+Each notice is verified against the ledger's public key (never a key from the message), turned
+back into the platform's own terms (the resident's ID number, opened from the adapter's sealed
+directory) and handed to the platform's sink; then it is journaled in the outbox and acked.
+
+- Nothing is lost: a notice is acked only once it was delivered or refused and journaled. While
+  the platform cannot take it, the listener holds it and retries with back-off.
+- Each notice is applied once: a notice id already delivered is acked without delivering it
+  again. A crash between delivering and journaling delivers it again, with the same
+  `notice_id`, by which the platform recognises it.
+- Nothing is dropped: a refused notice (bad signature, another platform's, malformed, a resident
+  the adapter never saw, or one the platform itself refuses) is kept with its raw bytes, headers
+  and reason, and listed by `pointsledger adapter quarantine`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import pika
+from sqlalchemy.exc import SQLAlchemyError
+
+from adapters.base.outbox import NOTICE_DELIVERED, NOTICE_REFUSED, Outbox
+from adapters.base.residents import ResidentSeal, SealBroken
+from ledger.contract.notice import Notice, NoticeRefusal, NoticeRefused, verify_notice
+from ledger.contract.webhook import HEADER_NAMES
+from ledger.infra.amqp.backoff import Backoff
+from ledger.infra.amqp.errors import BROKER_ERRORS, describe_broker_error
+from ledger.infra.amqp.messages import header_text
+from ledger.infra.amqp.topology import (
+    connection_parameters,
+    declare_outbound_topology,
+    outbound_queue,
+)
+
+log = logging.getLogger(__name__)
+
+PREFETCH_COUNT = 20
+IDLE_CHECK_S = 0.5
+DELIVERY_TIMEOUT_S = 10.0
+RETRY_DELAY_S_MIN = 0.5
+RETRY_DELAY_S_MAX = 30.0
+
+
+class SinkUnavailable(Exception):
+    """The platform could not take the notice now; it is kept and delivered later."""
+
+
+class SinkRefused(Exception):
+    """The platform answered that it will never take this notice (a client error)."""
+
+
+class NoticeSink(Protocol):
+    def deliver(self, notice: Notice, id_number: str) -> None:
+        """Return once the platform has the notice; raise SinkUnavailable or SinkRefused."""
+
+
+def delivered_document(notice: Notice, id_number: str) -> dict[str, Any]:
+    """What the platform receives: the notice in its own terms (an ID number, not a pseudonym)."""
+    return {"notice_id": notice.notice_id, "type": notice.type.value, "id_number": id_number,
+            "points": notice.points, "occurred_at": notice.occurred_at.isoformat(),
+            "redemption_id": notice.redemption_id, "branch": notice.branch,
+            "receipt_no": notice.receipt_no}
+
+
+class HttpNoticeSink:
+    """POSTs each notice as JSON to the platform's notice endpoint."""
+
+    def __init__(self, url: str, timeout_s: float = DELIVERY_TIMEOUT_S) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"the notice URL must be http(s)://…, not {url!r}")
+        self.url = url
+        self._timeout_s = timeout_s
+
+    def deliver(self, notice: Notice, id_number: str) -> None:
+        body = json.dumps(delivered_document(notice, id_number), ensure_ascii=False).encode()
+        request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
+            self.url, data=body, method="POST",
+            headers={"content-type": "application/json", "idempotency-key": notice.notice_id})
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout_s):  # noqa: S310
+                return
+        except urllib.error.HTTPError as error:
+            error.close()
+            # Timeouts and rate limits pass; any other client error will not.
+            if 400 <= error.code < 500 and error.code not in (408, 429):
+                raise SinkRefused(f"the platform answered {error.code}") from None
+            raise SinkUnavailable(f"the platform answered {error.code}") from None
+        except (urllib.error.URLError, OSError) as error:
+            raise SinkUnavailable(f"the platform is not reachable ({type(error).__name__})") \
+                from None
+
+
+def http_notice_sink(platform: str, url: str | None) -> HttpNoticeSink:
+    if url is None:
+        raise ValueError(f"{platform} takes the ledger's notices over HTTP: give --notify-url URL")
+    return HttpNoticeSink(url)
+
+
+NOTICE_CSV_HEADER = ("通知号", "身份证号", "类型", "积分", "发生时间", "网点", "凭证号")
+NOTICE_TYPE_LABELS = {"points.redeemed": "兑换", "points.redemption_reversed": "兑换撤销"}
+
+
+class DirectoryNoticeSink:
+    """For platforms that exchange files: one GBK CSV per day in a directory they collect,
+    the platform's own encoding and header, appended and flushed to disk notice by notice."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+
+    def deliver(self, notice: Notice, id_number: str) -> None:
+        path = self.directory / f"notices-{notice.occurred_at:%Y%m%d}.csv"
+        row = io.StringIO()
+        writer = csv.writer(row, lineterminator="\r\n")
+        if not path.exists():
+            writer.writerow(NOTICE_CSV_HEADER)
+        writer.writerow((notice.notice_id, id_number, NOTICE_TYPE_LABELS[notice.type.value],
+                         notice.points, f"{notice.occurred_at:%Y-%m-%d %H:%M:%S}",
+                         notice.branch, notice.receipt_no))
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with path.open("ab") as handle:
+                handle.write(row.getvalue().encode("gbk"))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as error:
+            raise SinkUnavailable(f"cannot write {path} ({type(error).__name__})") from None
+
+
+class NoticeHandler:
+    """One notice: verify, translate, deliver, journal. Broker-agnostic, so tests and the demo
+    can drive it directly."""
+
+    def __init__(self, platform: str, ledger_public_key: bytes, outbox: Outbox,
+                 seal: ResidentSeal, sink: NoticeSink) -> None:
+        self.platform = platform
+        self._ledger_public_key = ledger_public_key
+        self._outbox = outbox
+        self._seal = seal
+        self._sink = sink
+
+    def handle(self, body: bytes, headers: Mapping[str, str]) -> str:
+        """`delivered`, `duplicate` or `refused`; raises SinkUnavailable (nothing journaled:
+        the caller keeps the notice and retries)."""
+        try:
+            notice = verify_notice(body, headers, self._ledger_public_key, self.platform)
+            if self._outbox.notice_delivered(notice.notice_id):
+                return "duplicate"
+            id_number = self._id_number(notice.resident)
+            try:
+                self._sink.deliver(notice, id_number)
+            except SinkRefused as error:
+                raise NoticeRefused(NoticeRefusal.PLATFORM_REFUSED, str(error)) from None
+        except NoticeRefused as refusal:
+            self._outbox.record_notice(_readable_id(headers), NOTICE_REFUSED,
+                                       refusal.reason.value, refusal.detail, body, dict(headers))
+            log.warning("notice %s refused: %s (%s)", _readable_id(headers),
+                        refusal.reason.value, refusal.detail)
+            return "refused"
+        self._outbox.record_notice(notice.notice_id, NOTICE_DELIVERED, None, "", body,
+                                   dict(headers))
+        return "delivered"
+
+    def _id_number(self, resident: str) -> str:
+        sealed = self._outbox.sealed_id_number(resident)
+        if sealed is None:
+            raise NoticeRefused(NoticeRefusal.UNKNOWN_RESIDENT,
+                                f"no record of resident {resident[:12]}… came through this "
+                                "adapter")
+        try:
+            return self._seal.open(resident, sealed)
+        except SealBroken as error:
+            raise NoticeRefused(NoticeRefusal.UNKNOWN_RESIDENT, str(error)) from None
+
+
+def _readable_id(headers: Mapping[str, str]) -> str | None:
+    """The webhook-id for the journal, only when it is a plausible id (it is not yet verified)."""
+    value = headers.get("webhook-id")
+    return value if value and len(value) <= 64 and value.isprintable() else None
+
+
+class NoticeListener:
+    """Consumes the platform's outbound queue until `stop` is set; reconnects with back-off."""
+
+    def __init__(self, amqp_url: str, handler: NoticeHandler) -> None:
+        self._amqp_url = amqp_url
+        self._handler = handler
+        self._queue = outbound_queue(handler.platform)
+        self._role = f"adapter-{handler.platform}-notices"
+        self.handled = 0
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = Backoff(RETRY_DELAY_S_MIN, RETRY_DELAY_S_MAX)
+        while not stop.is_set():
+            try:
+                self._consume(stop, backoff)
+            except BROKER_ERRORS as error:
+                delay_s = backoff.next_delay_s()
+                log.warning("notices: %s; reconnecting in %.1f s", describe_broker_error(error),
+                            delay_s)
+                stop.wait(delay_s)
+
+    def _consume(self, stop: threading.Event, backoff: Backoff) -> None:
+        connection = pika.BlockingConnection(connection_parameters(self._amqp_url, self._role))
+        try:
+            channel = connection.channel()
+            declare_outbound_topology(channel, [self._handler.platform])
+            channel.basic_qos(prefetch_count=PREFETCH_COUNT)
+            backoff.reset()
+            for method, properties, body in channel.consume(self._queue,
+                                                            inactivity_timeout=IDLE_CHECK_S):
+                if stop.is_set():
+                    break
+                if method is None:
+                    continue
+                if not self._deliver(connection, properties, body, stop):
+                    break  # stopping with the notice in hand: the broker gives it back
+                channel.basic_ack(method.delivery_tag)
+                self.handled += 1
+        finally:
+            if connection.is_open:
+                connection.close()  # unacked notices return to the queue
+
+    def _deliver(self, connection: pika.BlockingConnection, properties: pika.BasicProperties,
+                 body: bytes, stop: threading.Event) -> bool:
+        """Handle one notice, holding it while the platform is unavailable. False if stopped."""
+        headers = {str(name).lower(): header_text(value)
+                   for name, value in (properties.headers or {}).items()
+                   if str(name).lower() in HEADER_NAMES and value is not None}
+        retry = Backoff(RETRY_DELAY_S_MIN, RETRY_DELAY_S_MAX)
+        while not stop.is_set():
+            try:
+                self._handler.handle(bytes(body), headers)
+                return True
+            except SinkUnavailable as error:
+                reason = str(error)
+            except SQLAlchemyError as error:
+                reason = f"the outbox failed ({type(error).__name__})"
+            delay_s = retry.next_delay_s()
+            log.warning("notice held: %s; retrying in %.1f s", reason, delay_s)
+            _sleep_unless_stopped(connection, delay_s, stop)
+        return False
+
+
+def _sleep_unless_stopped(connection: pika.BlockingConnection, delay_s: float,
+                          stop: threading.Event) -> None:
+    """Wait, keeping the connection's heartbeats going (a blocked thread would miss them and
+    the broker would drop us), and wake early on stop."""
+    deadline = time.monotonic() + delay_s
+    while not stop.is_set() and (left_s := deadline - time.monotonic()) > 0:
+        connection.sleep(min(left_s, IDLE_CHECK_S))
