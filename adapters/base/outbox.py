@@ -201,14 +201,15 @@ class Outbox:
         """One write transaction (BEGIN IMMEDIATE on SQLite; the seq counter row is locked on
         PostgreSQL), so that seqs are gap-free however many threads accept records."""
         with self._engine.begin() as connection:
-            yield OutboxTransaction(connection, self._schema is not None)
+            yield OutboxTransaction(connection, self._schema)
 
     # -- reads -----------------------------------------------------------------------------
 
-    def pending(self, limit: int) -> list[PendingEvent]:
-        """Unpublished events, oldest first."""
+    def pending(self, limit: int, after_seq: int | None = None) -> list[PendingEvent]:
+        """Unpublished events, oldest first; with `after_seq`, those after it (the pump reads
+        ahead of what is confirmed)."""
         with self._engine.connect() as connection:
-            through = _published_through(connection)
+            through = _published_through(connection) if after_seq is None else after_seq
             rows = connection.execute(
                 select(outbox_events.c.seq, outbox_events.c.event_id,
                        outbox_events.c.routing_key, outbox_events.c.body,
@@ -218,6 +219,10 @@ class Outbox:
             ).all()
         return [PendingEvent(row.seq, row.event_id, row.routing_key, bytes(row.body),
                              json.loads(row.headers)) for row in rows]
+
+    def published_through(self) -> int:
+        with self._engine.connect() as connection:
+            return _published_through(connection)
 
     def mark_published(self, through_seq: int) -> None:
         """Every event up to `through_seq` is confirmed by the broker."""
@@ -287,9 +292,9 @@ class Outbox:
 
 
 class OutboxTransaction:
-    def __init__(self, connection: Connection, postgres: bool) -> None:
+    def __init__(self, connection: Connection, schema: str | None) -> None:
         self._connection = connection
-        self._postgres = postgres
+        self._schema = schema  # PostgreSQL only; None on SQLite
 
     def by_native_id(self, native_id: str) -> StoredEvent | None:
         row = self._connection.execute(
@@ -301,9 +306,11 @@ class OutboxTransaction:
         return None if row is None else StoredEvent(*row)
 
     def next_seq(self) -> int:
-        if self._postgres:
-            # Serializes the appenders of one outbox for the rest of the transaction.
-            self._connection.execute(text("LOCK TABLE outbox_events IN EXCLUSIVE MODE"))
+        if self._schema is not None:
+            # Serializes the appenders of one outbox for the rest of the transaction. Raw SQL
+            # is not schema-translated: name the schema (our own name, never input).
+            self._connection.execute(
+                text(f'LOCK TABLE "{self._schema}".outbox_events IN EXCLUSIVE MODE'))
         last = self._connection.scalar(select(func.coalesce(func.max(outbox_events.c.seq), 0)))
         return int(last or 0) + 1
 

@@ -39,9 +39,12 @@ class AdapterContract:
     def key(self) -> Ed25519PrivateKey:
         return Ed25519PrivateKey.generate()
 
-    @pytest.fixture
-    def outbox(self, tmp_path: Path) -> Any:
-        box = Outbox(f"sqlite:///{tmp_path / 'outbox.sqlite3'}", self.adapter.PLATFORM)
+    @pytest.fixture(params=["sqlite", "postgresql"])
+    def outbox(self, request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+        """The default SQLite file, and a PostgreSQL schema `adapter_{platform}` (SPEC §10)."""
+        url = f"sqlite:///{tmp_path / 'outbox.sqlite3'}" if request.param == "sqlite" \
+            else str(request.getfixturevalue("postgres_url"))
+        box = Outbox(url, self.adapter.PLATFORM)
         yield box
         box.close()
 
