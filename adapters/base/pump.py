@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 
-from adapters.base.outbox import Outbox
+from adapters.base.outbox import Outbox, PendingEvent
 from adapters.base.transport import Transport, TransportUnavailable
 from ledger.infra.amqp.backoff import Backoff
 
@@ -42,14 +43,37 @@ class OutboxPump:
         self._wake.set()
 
     def publish_pending(self) -> int:
-        """Publish everything pending now; raises TransportUnavailable. Returns how many."""
-        sent = 0
-        while events := self._outbox.pending(self._chunk_size):
-            self._transport.send(events)
-            self._outbox.mark_published(events[-1].seq)
-            sent += len(events)
-            self.published += len(events)
-        return sent
+        """Publish everything pending now; raises TransportUnavailable. Returns how many.
+
+        Batches are read ahead while earlier ones are still being confirmed; the watermark
+        moves only past batches whose every event is confirmed.
+        """
+        read_through = self._outbox.published_through()
+        # (events sent before the end of this batch, its last seq), oldest first
+        batch_ends: deque[tuple[int, int]] = deque()
+        sent_before = 0
+        marked = 0
+
+        def next_batch() -> list[PendingEvent]:
+            nonlocal read_through, sent_before
+            events = self._outbox.pending(self._chunk_size, after_seq=read_through)
+            if events:
+                read_through = events[-1].seq
+                sent_before += len(events)
+                batch_ends.append((sent_before, read_through))
+            return events
+
+        def on_taken(taken: int) -> None:
+            nonlocal marked
+            through = None
+            while batch_ends and batch_ends[0][0] <= taken:
+                count, through = batch_ends.popleft()
+                self.published += count - marked
+                marked = count
+            if through is not None:
+                self._outbox.mark_published(through)
+
+        return self._transport.send_stream(next_batch, on_taken)
 
     def run(self) -> None:
         """Until stop(): publish, wait for news, and back off while the transport is down."""

@@ -25,10 +25,18 @@ class TransportUnavailable(Exception):
     """The events were not (all) taken; they stay in the outbox and are sent again."""
 
 
+NextBatch = Callable[[], Sequence[PendingEvent]]
+OnTaken = Callable[[int], None]
+
+
 class Transport(Protocol):
     def send(self, events: Sequence[PendingEvent]) -> None:
         """Return only once every event is safely taken (confirmed); else raise
         TransportUnavailable."""
+
+    def send_stream(self, next_batch: NextBatch, on_taken: OnTaken) -> int:
+        """Send batch after batch until `next_batch()` is empty; `on_taken(n)`: the first n
+        events are safely taken. Returns how many were sent; raises TransportUnavailable."""
 
     def close(self) -> None: ...
 
@@ -44,12 +52,26 @@ class AmqpTransport:
         self._declared = False
 
     def send(self, events: Sequence[PendingEvent]) -> None:
+        """Nothing to send only declares the topology (without opening the publisher)."""
+        batches = iter([events] if events else [])
+        self.send_stream(lambda: next(batches, ()), lambda _taken: None)
+
+    def send_stream(self, next_batch: NextBatch, on_taken: OnTaken) -> int:
+        """Pipelined across batches: the next batch is read while the previous ones are still
+        being confirmed (SPEC §11 `bench publish`)."""
+        def next_chunk() -> list[OutgoingMessage]:
+            return [OutgoingMessage(event.routing_key, event.event_id, event.body, event.headers)
+                    for event in next_batch()]
+
         try:
             if not self._declared:
                 self._declare()
-            self._publisher.publish([
-                OutgoingMessage(event.routing_key, event.event_id, event.body, event.headers)
-                for event in events])
+            first = next_chunk()
+            if not first:
+                return 0
+            chunks = iter([first])
+            return self._publisher.publish_stream(lambda: next(chunks, None) or next_chunk(),
+                                                  on_taken)
         except PublishFailed as error:
             raise TransportUnavailable(str(error)) from None
         except BROKER_ERRORS as error:
@@ -80,6 +102,14 @@ class DirectTransport:
 
     def send(self, events: Sequence[PendingEvent]) -> None:
         self._deliver(events)
+
+    def send_stream(self, next_batch: NextBatch, on_taken: OnTaken) -> int:
+        taken = 0
+        while batch := next_batch():
+            self._deliver(batch)
+            taken += len(batch)
+            on_taken(taken)
+        return taken
 
     def close(self) -> None:
         pass

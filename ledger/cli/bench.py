@@ -13,11 +13,14 @@ from ledger.bench.ingest import (
     BenchRefused,
     run_ingest_bench,
 )
+from ledger.bench.publish import EVENTS_DEFAULT as PUBLISH_EVENTS_DEFAULT
+from ledger.bench.publish import ROUNDS_DEFAULT, run_publish_bench
 from ledger.bench.scratch_database import ScratchDatabaseError
 from ledger.cli.broker import broker_settings, quiet_broker_client_logs
 from ledger.cli.common import EXIT_FAILURE, expected_errors, fail
 
 EVENTS_MAX = 1_000_000
+ROUNDS_MAX = 10
 
 
 @click.group()
@@ -41,6 +44,35 @@ def bench_ingest(events: int) -> None:
     settings, _amqp_url = broker_settings()
     try:
         result = run_ingest_bench(settings, events)
+    except BenchRefused as error:
+        fail(str(error))
+    except (BenchFailed, ScratchDatabaseError) as error:
+        fail(str(error), code=EXIT_FAILURE)
+    click.echo(json.dumps(result.document()))
+
+
+@bench.command("publish")
+@click.option("--events", default=PUBLISH_EVENTS_DEFAULT, show_default=True,
+              type=click.IntRange(1, EVENTS_MAX), help="How many outbox events to publish.")
+@click.option("--rounds", default=ROUNDS_DEFAULT, show_default=True,
+              type=click.IntRange(1, ROUNDS_MAX),
+              help="Adapter and yardstick runs each, alternating; the best of each counts.")
+@click.option("--outbox", "outbox_url", metavar="URL",
+              help="a PostgreSQL URL: the outbox goes to a scratch database created and dropped "
+                   "on that server (default: a temporary SQLite file)")
+@expected_errors
+def bench_publish(events: int, rounds: int, outbox_url: str | None) -> None:
+    """An adapter publishing its outbox with confirms, against bare pika publishing the same
+    bytes with the same window of pipelined confirms.
+
+    Needs POINTSLEDGER_AMQP_URL (a vhost of its own: its ledger queue must be idle, as the
+    bench purges what it publishes there) and POINTSLEDGER_RESIDENT_PEPPER.
+    """
+    quiet_broker_client_logs()
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings, _amqp_url = broker_settings()
+    try:
+        result = run_publish_bench(settings, events, rounds, outbox_url)
     except BenchRefused as error:
         fail(str(error))
     except (BenchFailed, ScratchDatabaseError) as error:

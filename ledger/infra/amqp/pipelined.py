@@ -11,7 +11,7 @@ The connection stays open between calls; after a failure the next call opens a n
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pika
@@ -48,9 +48,12 @@ class PipelinedPublisher:
         self._timeout_s = timeout_s
         self._connection: pika.SelectConnection | None = None
         self._channel: pika.channel.Channel | None = None
-        self._messages: Sequence[OutgoingMessage] = ()
-        self._next = 0
+        self._source: Callable[[], Sequence[OutgoingMessage]] | None = None
+        self._pending: deque[OutgoingMessage] = deque()
+        self._on_confirmed: Callable[[int], None] | None = None
         self._unconfirmed: deque[int] = deque()
+        # The delivery tag of the first message of the current call.
+        self._first_tag = 1
         # Delivery tags count publishes from 1 over the channel's life, not per call.
         self._published = 0
         self._failure: str | None = None
@@ -59,24 +62,44 @@ class PipelinedPublisher:
         """Return once the broker confirmed every message; raise PublishFailed otherwise."""
         if not messages:
             return
-        self._messages, self._next, self._failure = messages, 0, None
+        chunks = iter([messages])
+        self.publish_stream(lambda: next(chunks, ()))
+
+    def publish_stream(self, next_chunk: Callable[[], Sequence[OutgoingMessage]],
+                       on_confirmed: Callable[[int], None] | None = None) -> int:
+        """Publish chunk after chunk until `next_chunk()` returns an empty one; return how many.
+
+        The next chunk is asked for while the window still has earlier ones in flight, so
+        reading it (from a database, say) overlaps the broker's work instead of waiting for it.
+        `on_confirmed(n)` says that the first n messages of this call are all confirmed; it is
+        called as confirms arrive, so a caller can record progress before the end. Raises
+        PublishFailed when the broker does not confirm them all.
+        """
+        self._source, self._pending, self._failure = next_chunk, deque(), None
+        self._on_confirmed = on_confirmed
         self._unconfirmed.clear()
         connection = self._connection
         if connection is None or connection.is_closed:
             connection = self._open()
         elif self._channel is not None and self._channel.is_open:
             connection.ioloop.add_callback_threadsafe(self._publish_more)
+        self._first_tag = self._published + 1
         timeout = connection.ioloop.call_later(self._timeout_s,
                                                lambda: self._fail("timed out"))
         try:
             connection.ioloop.start()
+        except BaseException:
+            # A callback (the caller's chunk source or progress) failed inside the loop.
+            self.close()
+            raise
         finally:
             connection.ioloop.remove_timeout(timeout)
-        if self._failure is None and (self._next < len(messages) or self._unconfirmed):
+        if self._failure is None and self._in_flight():
             self._failure = "the connection closed before every message was confirmed"
         if self._failure is not None:
             self.close()
             raise PublishFailed(self._failure)
+        return self._published - self._first_tag + 1
 
     def close(self) -> None:
         connection, self._connection, self._channel = self._connection, None, None
@@ -93,6 +116,7 @@ class PipelinedPublisher:
     def _open(self) -> pika.SelectConnection:
         self._channel = None
         self._published = 0
+        self._first_tag = 1
         connection = pika.SelectConnection(
             self._parameters, on_open_callback=self._on_open,
             on_open_error_callback=self._on_open_error, on_close_callback=self._on_closed)
@@ -130,18 +154,25 @@ class PipelinedPublisher:
     # -- publishing ------------------------------------------------------------------------
 
     def _in_flight(self) -> bool:
-        return self._next < len(self._messages) or bool(self._unconfirmed)
+        return self._source is not None or bool(self._pending) or bool(self._unconfirmed)
 
     def _publish_more(self) -> None:
         channel = self._channel
         if channel is None or self._failure is not None:
             return
-        while self._next < len(self._messages) and len(self._unconfirmed) < self._window:
-            message = self._messages[self._next]
+        while len(self._unconfirmed) < self._window:
+            if not self._pending:
+                if self._source is None:
+                    break
+                chunk = self._source()
+                if not chunk:
+                    self._source = None
+                    break
+                self._pending.extend(chunk)
+            message = self._pending.popleft()
             channel.basic_publish(self._exchange, message.routing_key, message.body,
                                   event_properties(message.message_id, message.headers),
                                   mandatory=True)
-            self._next += 1
             self._published += 1
             self._unconfirmed.append(self._published)
         if not self._in_flight():
@@ -158,6 +189,10 @@ class PipelinedPublisher:
                 self._unconfirmed.popleft()
         elif method.delivery_tag in self._unconfirmed:
             self._unconfirmed.remove(method.delivery_tag)
+        if self._on_confirmed is not None:
+            # Every tag below the oldest unconfirmed one is confirmed.
+            confirmed_through = self._unconfirmed[0] - 1 if self._unconfirmed else self._published
+            self._on_confirmed(confirmed_through - self._first_tag + 1)
         self._publish_more()
 
     def _fail(self, reason: str) -> None:
