@@ -11,9 +11,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from adapters.registry import adapter_module
+from ledger.demo.batches import native_batch
+from ledger.demo.scenario import PLATFORMS
 
 POINTSLEDGER = str(Path(sys.executable).parent / "pointsledger")
 DEMO_START_TIMEOUT_S = 120
@@ -29,27 +34,69 @@ def _run(arguments: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=300, check=False)
 
 
-def test_demo_feeds_the_four_platforms_and_keeps_the_mistakes(tmp_path: Path) -> None:
-    completed = _run(["demo", "--no-serve", "--events-per-platform", "60"], tmp_path)
+PLATFORM_ROUTES = {
+    "lijiayuan": "POST /webhook",
+    "nanyang_young": ".csv.report.json",
+    "wuhe_zhonglian": "/api/points?after=CURSOR",
+    "pingan_gongfu": "POST /activities",
+}
+
+
+def _adapter_status(platform: str, cwd: Path) -> dict[str, int]:
+    completed = _run(["adapter", "status", platform], cwd)
+    assert completed.returncode == 0, completed.stderr
+    return dict(json.loads(completed.stdout))
+
+
+def test_demo_feeds_each_platform_through_its_adapter_and_keeps_the_mistakes(
+        tmp_path: Path) -> None:
+    completed = _run(["demo", "--no-serve", "--events-per-platform", "60",
+                      "--bad-per-platform", "3"], tmp_path)
     assert completed.returncode == 0, completed.stderr
     output = completed.stdout
-    # 60 + one revocation per platform are recorded; one duplicate and one forgery each.
-    assert "244 recorded" in output
-    assert "4 duplicate" in output
-    assert "4 rejected (bad_signature)" in output
+    for platform, route in PLATFORM_ROUTES.items():
+        # Each platform's line names its native route, the next what became of its records.
+        match = re.search(rf"{platform}: .*{re.escape(route)}.*\n\s+(.*)", output)
+        assert match, f"no summary for {platform}"
+        assert match.group(1).startswith("63 records → 60 signed, 3 quarantined (")
+        assert "bad_id_number" in match.group(1)
+        assert match.group(1).endswith(
+            "→ ledger: 60 recorded, 1 duplicate, 1 rejected (bad_signature)")
+        status = _adapter_status(platform, tmp_path)
+        assert (status["last_seq"], status["backlog"], status["quarantined"]) == (60, 0, 3)
+    assert "events posted: 240 recorded, 4 duplicate, 4 rejected (bad_signature)" in output
+    assert "records quarantined by the adapters: 12 (" in output
     assert re.search(r"demo-auditor\s+plt_\S+", output)
     assert (tmp_path / "var" / "pointsledger.sqlite3").exists()
     verified = _run(["verify"], tmp_path)
     assert verified.returncode == 0, verified.stderr
-    assert "chain intact: 244 entries" in verified.stdout
+    assert "chain intact: 240 entries" in verified.stdout
 
 
-def test_demo_runs_again_and_continues_each_platform_seq(tmp_path: Path) -> None:
+def test_demo_runs_again_with_new_records_for_every_adapter(tmp_path: Path) -> None:
     assert _run(["demo", "--no-serve", "--events-per-platform", "5"], tmp_path).returncode == 0
     again = _run(["demo", "--no-serve", "--events-per-platform", "5"], tmp_path)
     assert again.returncode == 0, again.stderr
-    assert "24 recorded" in again.stdout
-    assert "chain intact: 48 entries" in _run(["verify"], tmp_path).stdout
+    # New record ids: nothing is a retry or a conflict, and the poller's cursor moved on.
+    assert again.stdout.count("9 records → 5 signed, 4 quarantined") == 4
+    assert "events posted: 20 recorded, 4 duplicate, 4 rejected (bad_signature)" in again.stdout
+    for platform in PLATFORM_ROUTES:
+        status = _adapter_status(platform, tmp_path)
+        assert (status["last_seq"], status["backlog"], status["quarantined"]) == (10, 0, 8)
+    assert "chain intact: 40 entries" in _run(["verify"], tmp_path).stdout
+
+
+def test_demo_batch_is_numbered_after_what_the_outbox_saw() -> None:
+    lijiayuan = next(platform for platform in PLATFORMS if platform.code == "lijiayuan")
+    records = native_batch(adapter_module("lijiayuan"), lijiayuan, seen=100, good=10, bad=2,
+                           now=datetime(2026, 3, 1, 12, tzinfo=UTC))
+    assert [record["jfjl_id"] for record in records] == \
+        [f"LJY{number:08d}" for number in range(101, 113)]
+    # The demo's own revocation (and any the simulator wrote) names its award's new id.
+    revocations = [record for record in records if record["cz"] == "CX"]
+    awards = {record["jfjl_id"] for record in records if record["cz"] == "ADD"}
+    assert revocations
+    assert all(record["yjfjl_id"] in awards for record in revocations)
 
 
 def _free_port() -> int:
@@ -86,7 +133,7 @@ def test_demo_serves_the_api_it_prints(tmp_path: Path) -> None:
             except OSError:
                 time.sleep(0.2)
         assert head is not None, "the demo's API never answered"
-        assert head["seq"] == 44 and head["count"] == 44
+        assert head["seq"] == 40 and head["count"] == 40
     finally:
         process.send_signal(signal.SIGINT)
         try:

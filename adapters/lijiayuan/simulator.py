@@ -60,7 +60,8 @@ def generate(rng: random.Random, count: int, bad: int, now: datetime) -> list[di
         if kind is EventType.AWARDED:
             awards.append(record)
     for number in range(bad):
-        broken = dict(records[rng.randrange(len(records))]) if records else \
+        # A copy of a good record (never of an earlier broken one): one defect each.
+        broken = dict(records[rng.randrange(count)]) if count else \
             native_record("x", residents[0], "LJFL", 1, now)
         broken.update(BAD_RECORDS[number % len(BAD_RECORDS)])
         broken["cz"] = "ADD"

@@ -63,7 +63,8 @@ def generate(rng: random.Random, count: int, bad: int, now: datetime) -> list[di
         records.append(native_record(f"NY{now:%Y%m%d}{number:06d}", rng.choice(residents),
                                      label, rng.randint(low, high), _day(rng, now), kind))
     for number in range(bad):
-        broken = dict(records[rng.randrange(len(records))]) if records else \
+        # A copy of a good record (never of an earlier broken one): one defect each.
+        broken = dict(records[rng.randrange(count)]) if count else \
             native_record("x", residents[0], "垃圾分类", 1, now - timedelta(days=1))
         broken.update(BAD_RECORDS[number % len(BAD_RECORDS)])
         broken["流水号"] = f"NYBAD{number:04d}"

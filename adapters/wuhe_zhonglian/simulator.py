@@ -70,7 +70,8 @@ def generate(rng: random.Random, count: int, bad: int, now: datetime) -> list[di
         records.append(native_record(number, rng.choice(residents), action,
                                      rng.randint(low, high), when, kind))
     for number in range(bad):
-        broken = dict(records[rng.randrange(len(records))]) if records else \
+        # A copy of a good record (never of an earlier broken one): one defect each.
+        broken = dict(records[rng.randrange(count)]) if count else \
             native_record(0, residents[0], "volunteer", 1, now)
         broken.update(BAD_RECORDS[number % len(BAD_RECORDS)])
         broken["id"] = count + 1 + number  # ids stay unique and increasing, as the API's are

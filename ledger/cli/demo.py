@@ -1,4 +1,9 @@
-"""`pointsledger demo`: the embedded quick start (SPEC §3)."""
+"""`pointsledger demo`: the embedded quick start (SPEC §3).
+
+The four platforms' simulators produce native records, which arrive at the four adapters the
+way each platform sends them; the adapters sign them into their outboxes and publish them to the
+embedded ledger's API.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +14,32 @@ import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.bootstrap import build
-from ledger.cli.common import expected_errors
+from ledger.cli.common import expected_errors, fail
 from ledger.contract.signing import EventSigner
-from ledger.demo.scenario import plan_events
-from ledger.demo.setup import ensure_people, ensure_platforms, next_seqs
+from ledger.demo.arrivals import ArrivalFailed
+from ledger.demo.batches import GOOD_RECORDS_MIN
+from ledger.demo.scenario import PLATFORMS
+from ledger.demo.setup import ensure_people, ensure_platforms
+from ledger.demo.through_adapters import Feed, PlatformRun, run_platform
 from ledger.infra.db import migrate
 from ledger.settings import Settings
-
-OUTCOME_BY_STATUS = {201: "recorded", 200: "duplicate"}
 
 
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--events-per-platform", default=80, show_default=True,
-              type=click.IntRange(1, 10_000))
+              type=click.IntRange(GOOD_RECORDS_MIN, 10_000),
+              help="good native records per platform, each recorded as one event")
+@click.option("--bad-per-platform", default=4, show_default=True, type=click.IntRange(0, 100),
+              help="broken native records per platform, quarantined by its adapter")
 @click.option("--serve/--no-serve", default=True, show_default=True,
               help="Serve the API after feeding the events.")
 @expected_errors
-def demo(host: str, port: int, events_per_platform: int, serve: bool) -> None:
-    """Embedded quick start: migrate, register the four platforms, feed events, serve the API."""
+def demo(host: str, port: int, events_per_platform: int, bad_per_platform: int,
+         serve: bool) -> None:
+    """Embedded quick start: migrate, register the four platforms, feed them through their
+    adapters, serve the API."""
     from ledger.api import create_app
 
     # The demo is the embedded mode by definition: no broker, events appended in-process.
@@ -36,23 +47,23 @@ def demo(host: str, port: int, events_per_platform: int, serve: bool) -> None:
     migrate.upgrade(settings.database_url)
     ledger = build(settings)
     try:
-        signers = {code: EventSigner(key) for code, key in ensure_platforms(ledger).items()}
-        forger = EventSigner(Ed25519PrivateKey.generate())
+        keys = ensure_platforms(ledger)
         tokens = ensure_people(ledger)
         app = create_app(ledger=ledger)
-        client = app.test_client()
-        outcomes: Counter[str] = Counter()
-        for planned in plan_events(settings.resident_pepper, next_seqs(ledger),
-                                   events_per_platform, ledger.clock()):
-            signer = forger if planned.note == "bad_signature" else signers[planned.platform]
-            signed = signer.sign(planned.event)
-            response = client.post("/api/v1/events", data=signed.body,
-                                   headers={**signed.headers,
-                                            "content-type": "application/json"})
-            body = response.get_json(silent=True) or {}
-            outcomes[OUTCOME_BY_STATUS.get(response.status_code,
-                                           f"rejected ({body.get('code', response.status)})")] += 1
-        _print_summary(outcomes, tokens, settings.database_url, host, port)
+        feed = Feed(app.test_client(), settings.resident_pepper, ledger.clock,
+                    EventSigner(Ed25519PrivateKey.generate()), events_per_platform,
+                    bad_per_platform)
+        click.echo(f"database: {settings.database_url}")
+        click.echo("\nnative records through the four adapters "
+                   "(outboxes in var/adapter-PLATFORM.sqlite3):")
+        runs = []
+        for platform in PLATFORMS:
+            try:
+                runs.append(run_platform(platform, EventSigner(keys[platform.code]), feed))
+            except ArrivalFailed as error:
+                fail(str(error), 1)
+            _print_run(runs[-1])
+        _print_summary(runs, tokens, host, port)
         if serve:
             click.echo(f"\nserving the API on http://{host}:{port}/ (Ctrl-C to stop)")
             app.run(host=host, port=port, debug=False, use_reloader=False)
@@ -60,13 +71,32 @@ def demo(host: str, port: int, events_per_platform: int, serve: bool) -> None:
         ledger.close()
 
 
-def _print_summary(outcomes: Counter[str], tokens: dict[str, str], database_url: str,
-                   host: str, port: int) -> None:
+def _counted(counter: Counter[str]) -> str:
+    """`60 recorded, 1 duplicate, 1 rejected (bad_signature)`: what went in first."""
+    order = {"recorded": 0, "duplicate": 1}
+    names = sorted(counter, key=lambda name: (order.get(name, 2), name))
+    return ", ".join(f"{counter[name]} {name}" for name in names) or "none"
+
+
+def _print_run(run: PlatformRun) -> None:
+    platform = run.platform
+    click.echo(f"  {platform.name} {platform.code}: {platform.arrives_as}, {run.route}")
+    reasons = f" ({_counted(run.quarantined)})" if run.quarantined else ""
+    click.echo(f"      {run.records} records → {run.signed} signed, "
+               f"{sum(run.quarantined.values())} quarantined{reasons} → ledger: "
+               f"{_counted(run.outcomes)}")
+
+
+def _print_summary(runs: list[PlatformRun], tokens: dict[str, str], host: str,
+                   port: int) -> None:
     base = f"http://{host}:{port}"
     auditor = tokens["demo-auditor"]
-    click.echo(f"database: {database_url}")
-    click.echo("events posted: " + ", ".join(f"{count} {name}"
-                                             for name, count in sorted(outcomes.items())))
+    click.echo("\nshown on purpose, per platform: its last event delivered again (the ledger "
+               "absorbs the duplicate) and an event signed with a wrong key (refused)")
+    click.echo("events posted: " + _counted(sum((run.outcomes for run in runs), Counter())))
+    quarantined = sum((run.quarantined for run in runs), Counter())
+    click.echo(f"records quarantined by the adapters: {sum(quarantined.values())} "
+               f"({_counted(quarantined)}; see `pointsledger adapter quarantine PLATFORM`)")
     click.echo("\nAPI tokens (valid 7 days):")
     for username, token in tokens.items():
         click.echo(f"  {username:16} {token}")

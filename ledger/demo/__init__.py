@@ -1,1 +1,2 @@
-"""The embedded quick start: realistic townships, residents and point events."""
+"""The embedded quick start: the four platforms' simulated native records, through their
+adapters, into the embedded ledger."""

@@ -46,12 +46,6 @@ def ensure_platforms(ledger: Ledger) -> dict[str, Ed25519PrivateKey]:
     return keys
 
 
-def next_seqs(ledger: Ledger) -> dict[str, int]:
-    with ledger.sessions() as session:
-        return {code: last + 1 for code, last in session.execute(
-            select(Platform.code, Platform.last_seq))}
-
-
 def ensure_people(ledger: Ledger) -> dict[str, str]:
     """One user per role (created once) and a fresh short-lived token for each, by username."""
     tokens: dict[str, str] = {}
