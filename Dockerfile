@@ -6,6 +6,7 @@ COPY pyproject.toml README.md wsgi.py ./
 COPY ledger ./ledger
 COPY adapters ./adapters
 COPY migrations ./migrations
-RUN pip install --no-cache-dir . && useradd --system --home /app pointsledger && chown pointsledger /app
+RUN pip install --no-cache-dir . && useradd --system --home /app pointsledger && mkdir -p /app/var /inbox \
+    && chown pointsledger /app /app/var /inbox
 USER pointsledger
 EXPOSE 8000

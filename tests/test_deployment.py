@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from adapters.registry import PLATFORMS
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -57,3 +59,19 @@ def test_dockerfile_installs_the_package() -> None:
     for service in _services().values():
         if service.get("build"):
             assert service["build"] == "."
+
+
+def test_each_platform_has_its_adapter_and_simulator_services() -> None:
+    commands = [service.get("command") or [] for service in _services().values()]
+    for platform in PLATFORMS:
+        adapters = [command for command in commands
+                    if command[:4] == ["pointsledger", "adapter", "run", platform]]
+        simulators = [command for command in commands
+                      if command[:3] == ["pointsledger", "simulate", platform]]
+        assert len(adapters) == 1, f"no single adapter service for {platform}"
+        assert len(simulators) == 1, f"no simulator service for {platform}"
+        # The key file the adapter signs with is one of the compose secrets.
+        key_file = adapters[0][adapters[0].index("--key-file") + 1]
+        assert key_file.startswith("/run/secrets/")
+        document = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+        assert key_file.removeprefix("/run/secrets/") in document["secrets"]

@@ -110,7 +110,8 @@ def adapter_run(platform: str, key_file: Path, listen: str | None, inbox: str | 
     signer = _signer(key_file)
     options = RunOptions(_listen_address(listen), inbox, url, interval_s, notify_url,
                          notices_dir)
-    ledger_key = None if ledger_public_key is None else _ledger_public_key(ledger_public_key)
+    # An empty value (an unset variable in a deployment file) means no notices, as no option.
+    ledger_key = _ledger_public_key(ledger_public_key) if ledger_public_key else None
     outbox = Outbox(outbox_url or default_outbox_url(platform), platform)
     try:
         try:
