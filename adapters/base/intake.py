@@ -102,8 +102,7 @@ class Intake:
                 report.quarantined.append({"location": record.location,
                                            "reason": refusal.reason.value,
                                            "detail": refusal.detail})
-        transaction.remember_residents({resident: self._seal.seal(resident, id_number)
-                                        for resident, id_number in seen.items()})
+        transaction.remember_residents(seen, self._seal.seal)
         return report
 
     def _store(self, change: PointChange, transaction: OutboxTransaction,

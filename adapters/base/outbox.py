@@ -15,7 +15,7 @@ Publishing goes strictly in `seq` order, so "sent" is one watermark: every row w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -331,16 +331,18 @@ class OutboxTransaction:
     def set_state(self, name: str, value: str) -> None:
         _set_state(self._connection, name, value)
 
-    def remember_residents(self, sealed: dict[str, bytes]) -> None:
-        """Keep the sealed ID number of each resident not yet known (the first seal stays)."""
+    def remember_residents(self, id_numbers: Mapping[str, str],
+                           seal: Callable[[str, str], bytes]) -> None:
+        """Keep the sealed ID number of each resident (pseudonym → ID number) not yet known;
+        only those are sealed, and the first seal stays."""
         known: set[str] = set()
-        names = list(sealed)
+        names = list(id_numbers)
         for start in range(0, len(names), RESIDENTS_PER_QUERY_MAX):
             chunk = names[start:start + RESIDENTS_PER_QUERY_MAX]
             known.update(self._connection.scalars(
                 select(residents.c.resident).where(residents.c.resident.in_(chunk))))
-        new = [{"resident": resident, "sealed_id_number": value}
-               for resident, value in sealed.items() if resident not in known]
+        new = [{"resident": resident, "sealed_id_number": seal(resident, id_number)}
+               for resident, id_number in id_numbers.items() if resident not in known]
         if new:
             self._connection.execute(insert(residents), new)
 

@@ -52,8 +52,8 @@ class AmqpTransport:
         self._declared = False
 
     def send(self, events: Sequence[PendingEvent]) -> None:
-        """Nothing to send only declares the topology (without opening the publisher)."""
-        batches = iter([events] if events else [])
+        """Nothing to send only declares the topology (the publisher opens no connection)."""
+        batches = iter([events])
         self.send_stream(lambda: next(batches, ()), lambda _taken: None)
 
     def send_stream(self, next_batch: NextBatch, on_taken: OnTaken) -> int:
@@ -66,12 +66,7 @@ class AmqpTransport:
         try:
             if not self._declared:
                 self._declare()
-            first = next_chunk()
-            if not first:
-                return 0
-            chunks = iter([first])
-            return self._publisher.publish_stream(lambda: next(chunks, None) or next_chunk(),
-                                                  on_taken)
+            return self._publisher.publish_stream(next_chunk, on_taken)
         except PublishFailed as error:
             raise TransportUnavailable(str(error)) from None
         except BROKER_ERRORS as error:

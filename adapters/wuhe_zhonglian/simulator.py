@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import BaseWSGIServer, make_server
 
+from adapters.base.simulated_platform import UNAVAILABLE, SimulatedPlatform
 from ledger.contract.categories import EventType
 from ledger.contract.resident_id import synthetic_id_number
 
@@ -85,77 +85,41 @@ def id_order(native_id: object) -> tuple[int, int, str]:
     return (0, int(text), "") if text.isdigit() else (1, 0, text)
 
 
-class PlatformServer:
+class PlatformServer(SimulatedPlatform):
     """`GET /api/points?after=` in pages of `page_size`; `POST /api/notices` is recorded.
 
     `requested` lists every `after` asked for (None for a first poll), `down = True` answers
-    503 to everything.
+    503 to everything. `url` is the API's base.
     """
 
     def __init__(self, records: list[dict[str, Any]], host: str = "127.0.0.1", port: int = 0,
                  page_size: int = 100, on_notice: Callable[[Any], None] | None = None) -> None:
-        self._lock = threading.Lock()
         self._records: list[dict[str, Any]] = []
+        self._records_lock = threading.Lock()
         self.page_size = page_size
-        self.down = False
         self.requested: list[str | None] = []
-        self.notices: list[Any] = []
-        self._on_notice = on_notice
         self.add(records)
-        self._server: BaseWSGIServer = make_server(host, port, self._app(), threaded=True)
-        self._thread: threading.Thread | None = None
-        self.url = f"http://{host}:{self._server.server_port}"
+        super().__init__(host, port, NOTICES_PATH, on_notice, "wuhe-zhonglian-simulator")
+        self.url = self.base_url
 
     def add(self, records: list[dict[str, Any]]) -> None:
-        with self._lock:
+        with self._records_lock:
             self._records = sorted([*self._records, *records],
                                    key=lambda record: id_order(record.get("id")))
 
     def page(self, after: str | None) -> dict[str, Any]:
-        with self._lock:
+        with self._records_lock:
             newer = self._records if after is None else \
                 [record for record in self._records if id_order(record.get("id")) > id_order(after)]
             items = newer[:self.page_size]
         following = str(items[-1]["id"]) if items else after
         return {"items": items, "next": following}
 
-    def _app(self) -> Flask:
-        app = Flask("wuhe-zhonglian-simulator")
-
+    def add_routes(self, app: Flask) -> None:
         @app.get("/api/points")
         def points() -> Response | tuple[str, int]:
             after = request.args.get("after")
             self.requested.append(after)
             if self.down:
-                return "platform unavailable", 503
+                return UNAVAILABLE
             return jsonify(self.page(after))
-
-        @app.post(NOTICES_PATH)
-        def notices() -> Response | tuple[str, int]:
-            if self.down:
-                return "platform unavailable", 503
-            notice = request.get_json(silent=True)
-            self.notices.append(notice)
-            if self._on_notice is not None:
-                self._on_notice(notice)
-            return jsonify({"received": True})
-
-        return app
-
-    def serve_forever(self) -> None:
-        """In the calling thread (`pointsledger simulate wuhe_zhonglian --listen`)."""
-        self._server.serve_forever()
-
-    def start(self) -> PlatformServer:
-        # A short poll interval makes stop() quick; the tests start and stop many servers.
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="wuhe-zhonglian-simulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()

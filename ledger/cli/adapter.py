@@ -17,11 +17,11 @@ import click
 
 from adapters.base.adapter import AdapterProcess
 from adapters.base.intake import Intake
-from adapters.base.notice_recorder import NoticeRecorder
 from adapters.base.notices import NoticeHandler, NoticeListener
 from adapters.base.outbox import Outbox, default_outbox_url
 from adapters.base.pump import OutboxPump
 from adapters.base.residents import ResidentSeal
+from adapters.base.simulated_platform import NoticeRecorder, SimulatedPlatform
 from adapters.base.transport import AmqpTransport
 from adapters.registry import PLATFORMS, UnknownAdapter, adapter_module
 from ledger.cli.broker import broker_settings, quiet_broker_client_logs
@@ -235,10 +235,10 @@ def _print_notice(notice: Any) -> None:
     click.echo(json.dumps(notice, ensure_ascii=False))
 
 
-def _serve(server: NoticeRecorder | Any) -> None:
+def _serve(server: SimulatedPlatform) -> None:
     """Until SIGTERM or Ctrl-C, as a platform would stay up."""
     signal.signal(signal.SIGTERM, lambda _number, _frame: sys.exit(0))
-    click.echo(f"listening on {server.url}", err=True)
+    click.echo(f"listening on {server.base_url}; notices at {server.notice_url}", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

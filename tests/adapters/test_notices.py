@@ -14,7 +14,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.base.intake import Intake
-from adapters.base.notice_recorder import NoticeRecorder
 from adapters.base.notices import (
     DirectoryNoticeSink,
     HttpNoticeSink,
@@ -24,6 +23,7 @@ from adapters.base.notices import (
 )
 from adapters.base.outbox import Outbox
 from adapters.base.residents import ResidentSeal
+from adapters.base.simulated_platform import NoticeRecorder
 from adapters.lijiayuan import Mapper, native_records, payload
 from adapters.lijiayuan.simulator import native_record
 from ledger.contract.notice import Notice, NoticeType, sign_notice

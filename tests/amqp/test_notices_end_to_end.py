@@ -19,10 +19,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.base.intake import Intake
-from adapters.base.notice_recorder import NoticeRecorder
 from adapters.base.notices import HttpNoticeSink, NoticeHandler, NoticeListener
 from adapters.base.outbox import Outbox
 from adapters.base.residents import ResidentSeal
+from adapters.base.simulated_platform import NoticeRecorder
 from adapters.lijiayuan import Mapper, generate, native_records, payload
 from adapters.lijiayuan.simulator import deliver, native_record
 from ledger.contract.notice import Notice, NoticeType, SignedNotice, sign_notice

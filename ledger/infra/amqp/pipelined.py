@@ -60,8 +60,6 @@ class PipelinedPublisher:
 
     def publish(self, messages: Sequence[OutgoingMessage]) -> None:
         """Return once the broker confirmed every message; raise PublishFailed otherwise."""
-        if not messages:
-            return
         chunks = iter([messages])
         self.publish_stream(lambda: next(chunks, ()))
 
@@ -73,9 +71,13 @@ class PipelinedPublisher:
         reading it (from a database, say) overlaps the broker's work instead of waiting for it.
         `on_confirmed(n)` says that the first n messages of this call are all confirmed; it is
         called as confirms arrive, so a caller can record progress before the end. Raises
-        PublishFailed when the broker does not confirm them all.
+        PublishFailed when the broker does not confirm them all. Nothing to publish opens no
+        connection.
         """
-        self._source, self._pending, self._failure = next_chunk, deque(), None
+        first = next_chunk()
+        if not first:
+            return 0
+        self._source, self._pending, self._failure = next_chunk, deque(first), None
         self._on_confirmed = on_confirmed
         self._unconfirmed.clear()
         connection = self._connection
