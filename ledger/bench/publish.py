@@ -101,8 +101,8 @@ class PublishBenchResult:
             "yardstick_events_per_s": round(self.yardstick_events_per_s, 1),
             "ratio": round(self.adapter_events_per_s / self.yardstick_events_per_s, 3),
             "target_ratio": TARGET_RATIO,
-            "adapter_seconds": [round(seconds, 3) for seconds in self.adapter_seconds],
-            "yardstick_seconds": [round(seconds, 3) for seconds in self.yardstick_seconds],
+            "adapter_seconds": [round(seconds, 6) for seconds in self.adapter_seconds],
+            "yardstick_seconds": [round(seconds, 6) for seconds in self.yardstick_seconds],
         }
 
 

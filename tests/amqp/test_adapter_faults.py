@@ -11,6 +11,7 @@ import signal
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pika
 import pika.exceptions
@@ -35,6 +36,7 @@ from tests.amqp.adapter_runs import (
 )
 from tests.amqp.support import ready_messages, running_consumer, wait_until
 from tests.support import rabbitmqctl
+from tests.throttled_relay import ThrottledRelay, throttled_relay
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 
@@ -46,6 +48,8 @@ DELIVERY_BATCH = 200
 UNREACHABLE_AMQP_URL = "amqp://guest:guest@127.0.0.1:1/%2F"
 PUBLISH_TIMEOUT_S = 120.0
 KILL_POLL_INTERVAL_S = 0.002
+# About 2.5 MB cross for the backlog: seconds over this link, and a chunk is always in flight.
+SLOW_LINK_BYTES_PER_S = 500_000
 RECORDS_BEFORE_STOP = 200
 RECORDS_WHILE_STOPPED = 600
 BROKER_START_TIMEOUT_S = 120.0
@@ -55,25 +59,24 @@ def _records(count: int, seed: int) -> list[dict[str, object]]:
     return generate_lijiayuan_records(random.Random(seed), count, 0, datetime.now(UTC))
 
 
-def _kill_while_a_chunk_is_unconfirmed(adapter: AdapterRun, setup: AdapterSetup,
-                                      amqp_url: str) -> tuple[int, dict[str, int]]:
-    """SIGKILL once the ledger's queue holds more events than the outbox knows confirmed (no
-    consumer takes them yet): a chunk is on its way. The queue's depth then, and the outbox as
+def _over_the_relay(amqp_url: str, relay: ThrottledRelay) -> str:
+    parts = urlsplit(amqp_url)
+    credentials = parts.netloc.rpartition("@")[0]
+    return urlunsplit(parts._replace(netloc=f"{credentials}@127.0.0.1:{relay.port}"))
+
+
+def _kill_once_the_first_chunk_is_confirmed(adapter: AdapterRun, setup: AdapterSetup,
+                                            relay: ThrottledRelay) -> dict[str, int]:
+    """SIGKILL as soon as the outbox marks its first chunk confirmed: the pump reads ahead, so
+    the next chunk is then crossing the slow relay, partly queued, unconfirmed. The outbox as
     the killed process left it."""
     wait_until(lambda: not adapter.alive() or outbox_status(setup)["published_through"] > 0,
-               PUBLISH_TIMEOUT_S, "the first chunk to be confirmed")
-    queued = 0
-
-    def chunk_in_flight() -> bool:
-        nonlocal queued
-        queued = ready_messages(amqp_url, LEDGER_QUEUE)  # read first: the watermark only grows
-        return not adapter.alive() or queued > outbox_status(setup)["published_through"]
-
-    wait_until(chunk_in_flight, PUBLISH_TIMEOUT_S, "a chunk on its way",
+               PUBLISH_TIMEOUT_S, "the first chunk to be confirmed",
                interval_s=KILL_POLL_INTERVAL_S)
     adapter.process.send_signal(signal.SIGKILL)
     assert adapter.process.wait(timeout=10) == -signal.SIGKILL, adapter.log()
-    return queued, outbox_status(setup)
+    wait_until(relay.idle, PUBLISH_TIMEOUT_S, "the relay to forward what it held")
+    return outbox_status(setup)
 
 
 def test_an_adapter_killed_while_publishing_loses_and_doubles_nothing(
@@ -89,10 +92,16 @@ def test_an_adapter_killed_while_publishing_loses_and_doubles_nothing(
                                         "last_seq": RECORDS_UNDER_KILL, "published_through": 0}
         assert adapter.terminate() == 0, adapter.log()
 
-    with running_adapter(setup, LISTEN, tmp_path / "killed.log") as adapter:
-        queued, at_kill = _kill_while_a_chunk_is_unconfirmed(adapter, setup, amqp_url)
-    assert at_kill["published_through"] < queued and at_kill["backlog"] > 0, \
-        f"the kill came too late to test: {queued} queued, {at_kill}"
+    broker = urlsplit(amqp_url)
+    with throttled_relay((broker.hostname or "127.0.0.1", broker.port or 5672),
+                         SLOW_LINK_BYTES_PER_S) as relay:
+        slow = {**setup.environment, "POINTSLEDGER_AMQP_URL": _over_the_relay(amqp_url, relay)}
+        with running_adapter(setup, LISTEN, tmp_path / "killed.log", slow) as adapter:
+            at_kill = _kill_once_the_first_chunk_is_confirmed(adapter, setup, relay)
+    # No consumer yet: the queue holds exactly what reached the broker before the kill.
+    queued = ready_messages(amqp_url, LEDGER_QUEUE)
+    assert at_kill["published_through"] < queued < RECORDS_UNDER_KILL, \
+        f"the kill should leave a chunk half sent: {queued} queued, {at_kill}"
 
     with running_consumer(consumer_env, tmp_path / "consumer.log") as consumer, \
             running_adapter(setup, LISTEN, tmp_path / "restarted.log") as adapter:
@@ -106,7 +115,7 @@ def test_an_adapter_killed_while_publishing_loses_and_doubles_nothing(
     recorded, duplicates, rejected = consumer_outcomes(consumer.log())
     assert (recorded, rejected) == (RECORDS_UNDER_KILL, 0)
     # Those the killed adapter had sent but not seen confirmed were sent again, and absorbed.
-    assert duplicates >= queued - at_kill["published_through"]
+    assert duplicates == queued - at_kill["published_through"]
     assert outbox_status(setup)["published_through"] == RECORDS_UNDER_KILL
     assert_ledger_holds_exactly(broker_ledger.sessions, setup)
 
