@@ -6,12 +6,15 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from ledger.api import (
+    audit,
+    credit_terms,
     events,
     health,
     ledger_routes,
     platforms,
     rejections,
     residents,
+    rulesets,
 )
 from ledger.api.access import enforce_access
 from ledger.api.context import install
@@ -46,8 +49,8 @@ def create_app(ledger: Ledger | None = None, event_queue: EventQueue | None = No
     install(app, ledger, event_queue)
 
     api = make_api(app)
-    for blueprint in (events.blp, platforms.blp, residents.blp, ledger_routes.blp,
-                      rejections.blp):
+    for blueprint in (events.blp, platforms.blp, residents.blp, credit_terms.blp,
+                      ledger_routes.blp, rejections.blp, rulesets.blp, audit.blp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     api.register_blueprint(health.blp)
     register_error_handlers(app)

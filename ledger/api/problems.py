@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ledger.api.redaction import redact_id_numbers
-from ledger.service.errors import Conflict, InvalidInput, NotFound, ServiceError
+from ledger.service.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ RETRY_AFTER_S = 5
 
 _SERVICE_ERROR_STATUS: dict[type[ServiceError], int] = {
     NotFound: 404,
+    Forbidden: 403,
     Conflict: 409,
     InvalidInput: 422,
 }
@@ -163,7 +164,7 @@ def _text(messages: Any) -> str:
 def _service_error(error: ServiceError) -> Response:
     status = next((status for kind, status in _SERVICE_ERROR_STATUS.items()
                    if isinstance(error, kind)), 400)
-    return problem_response(ProblemError(status, error.code, str(error)))
+    return problem_response(ProblemError(status, error.code, str(error), errors=error.errors))
 
 
 def _database_unavailable(error: OperationalError) -> Response:

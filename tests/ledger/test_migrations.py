@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
@@ -24,8 +25,8 @@ LATER_REVISION = '''"""a later change to ledger_entries, made the way SQLite nee
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "later"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -43,11 +44,13 @@ def downgrade() -> None:
 
 
 def later_migrations(directory: Path, reinstall_guard: bool = True) -> Path:
-    """A copy of the shipped migrations plus revision 0002."""
+    """A copy of the shipped migrations plus a later revision on top of their head."""
     scripts = directory / "migrations"
     shutil.copytree(str(files("migrations")), scripts,
                     ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_ledger_entries_note.py").write_text(LATER_REVISION)
+    head = ScriptDirectory(str(scripts)).get_current_head()
+    (scripts / "versions" / "later_ledger_entries_note.py").write_text(
+        LATER_REVISION.replace("{head}", str(head)))
     if not reinstall_guard:
         env = scripts / "env.py"
         source = env.read_text()

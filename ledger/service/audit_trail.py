@@ -1,0 +1,100 @@
+"""The audit trail: append an event in the caller's transaction, read it, verify its chain.
+
+Appenders are serialized on the chain head (an advisory lock on PostgreSQL; on SQLite every
+transaction already holds the write lock), exactly as ledger appenders are. A use case that
+decides from state it reads must call `lock_audit_trail` before reading it, so that two
+officers acting at once are decided one after the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from ledger.domain.audit import AuditRecord, next_audit_hash
+from ledger.domain.entry import GENESIS_HASH
+from ledger.infra.db.models import AuditEvent
+
+# Any constant works, as long as it differs from the ledger's chain lock.
+AUDIT_LOCK_KEY = 0x504C4155  # "PLAU"
+VERIFY_READ_BATCH_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class AuditHead:
+    seq: int
+    entry_hash: bytes
+
+
+def lock_audit_trail(session: Session) -> AuditHead:
+    """Serialize with every other audited change, and return the trail's last seq and hash."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+    row = session.execute(select(AuditEvent.seq, AuditEvent.entry_hash)
+                          .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    if row is None:
+        return AuditHead(0, GENESIS_HASH)
+    return AuditHead(row.seq, bytes.fromhex(row.entry_hash))
+
+
+def append_audit(session: Session, at: datetime, actor: str, action: str, subject: str,
+                 comment: str, document_sha256: str | None = None,
+                 details: dict[str, Any] | None = None) -> AuditEvent:
+    """Add one event at the head of the trail, inside the caller's transaction."""
+    head = lock_audit_trail(session)
+    record = AuditRecord(head.seq + 1, at, actor, action, subject, comment, document_sha256,
+                         details)
+    row = AuditEvent(seq=record.seq, at=at, actor=actor, action=action, subject=subject,
+                     comment=comment, document_sha256=document_sha256, details=details,
+                     entry_hash=next_audit_hash(head.entry_hash, record).hex())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def record_of(row: AuditEvent) -> AuditRecord:
+    return AuditRecord(row.seq, row.at, row.actor, row.action, row.subject, row.comment,
+                       row.document_sha256, row.details)
+
+
+def audit_document(row: AuditEvent) -> dict[str, Any]:
+    """What `GET /api/v1/audit` shows of one event: its hashed document and its entry_hash."""
+    return {**record_of(row).document(), "entry_hash": row.entry_hash}
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    events: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.first_bad_seq is None
+
+
+def verify_audit_trail(session: Session) -> AuditReport:
+    """Recompute the trail's chain; name the first event that does not match."""
+    previous = GENESIS_HASH
+    expected = 1
+    for row in _rows_in_order(session):
+        if row.seq != expected:
+            return AuditReport(expected - 1, expected, f"audit event {expected} is missing")
+        computed = next_audit_hash(previous, record_of(row))
+        if computed.hex() != row.entry_hash:
+            return AuditReport(expected - 1, row.seq,
+                               f"audit event {row.seq} does not match its entry_hash")
+        previous = computed
+        expected += 1
+    return AuditReport(expected - 1)
+
+
+def _rows_in_order(session: Session) -> Iterator[AuditEvent]:
+    with session.scalars(select(AuditEvent).order_by(AuditEvent.seq).execution_options(
+            yield_per=VERIFY_READ_BATCH_SIZE)) as rows:
+        yield from rows

@@ -1,0 +1,1 @@
+"""Rules: from contribution to credit terms (SPEC §8)."""
