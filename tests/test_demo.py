@@ -73,6 +73,29 @@ def test_demo_feeds_each_platform_through_its_adapter_and_keeps_the_mistakes(
     assert "chain intact: 240 entries" in verified.stdout
 
 
+def test_demo_puts_rules_in_force_under_four_eyes_and_asks_for_terms(tmp_path: Path) -> None:
+    completed = _run(["demo", "--no-serve", "--events-per-platform", "40"], tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    rules = completed.stdout[completed.stdout.index("rules (four eyes"):]
+    assert "version 1 (Contribution credit policy (default)): drafted by demo-risk, " \
+           "simulated and approved by demo-risk2" in rules
+    assert "tiers[3].when.min_score: 100 → 30" in rules
+    impact = re.search(r"its simulation against version 1: (\d+) residents, (\d+) gaining", rules)
+    assert impact and int(impact.group(1)) > 0
+    assert "demo-risk2 approved it: version 2 is active" in rules
+    terms = re.search(r"the loan system asks .*: score (\d+).*\(decision ([0-9a-f-]{36})\)",
+                      rules)
+    assert terms, rules
+    listed = _run(["rules", "list"], tmp_path)
+    assert [line.split()[:2] for line in listed.stdout.splitlines()] == [
+        ["1", "superseded"], ["2", "approved"]]
+
+    again = _run(["demo", "--no-serve", "--events-per-platform", "5"], tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "rule set version 2 is active (Contribution credit policy (entry tier from 30 " \
+           "points)), from an earlier run" in again.stdout
+
+
 def test_demo_runs_again_with_new_records_for_every_adapter(tmp_path: Path) -> None:
     assert _run(["demo", "--no-serve", "--events-per-platform", "5"], tmp_path).returncode == 0
     again = _run(["demo", "--no-serve", "--events-per-platform", "5"], tmp_path)

@@ -158,8 +158,7 @@ class ExplanationSchema(Schema):
         "description": "limit_uplift_cny_max, rate_discount_bp_max, applied"})
 
 
-class CreditTermsSchema(Schema):
-    decision_id = fields.String(required=True)
+class TermsAnswerSchema(Schema):
     resident = fields.String(required=True)
     as_of = fields.String(required=True, metadata={"format": "date-time"})
     ledger_seq = fields.Integer(required=True, metadata={
@@ -175,13 +174,18 @@ class CreditTermsSchema(Schema):
     explanation = fields.Nested(ExplanationSchema, required=True)
 
 
+class CreditTermsSchema(TermsAnswerSchema):
+    decision_id = fields.String(required=True, metadata={
+        "description": "GET /decisions/{decision_id} shows this answer again"})
+
+
 class DecisionSchema(CreditTermsSchema):
     asked_by = fields.String(required=True)
     asked_at = fields.String(required=True, metadata={"format": "date-time"})
     agrees = fields.Boolean(required=True, metadata={
         "description": "recomputing it now, from the entries up to ledger_seq, gives the same "
                        "answer"})
-    recomputed = fields.Nested(CreditTermsSchema(exclude=("decision_id",)), metadata={
+    recomputed = fields.Nested(TermsAnswerSchema, metadata={
         "description": "only when it does not agree: today's answer"})
 
 

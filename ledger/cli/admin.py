@@ -173,15 +173,20 @@ def residents_pseudonym(id_number: str) -> None:
 @click.command("verify")
 @expected_errors
 def verify() -> None:
-    """Recompute the whole hash chain; exit 1 naming the first bad seq."""
+    """Recompute the ledger's hash chain and the audit trail's; exit 1 naming the first bad
+    seq."""
+    from ledger.service.audit_trail import verify_audit_trail
     from ledger.service.chain_audit import audit_chain
 
     with ledger_context() as ledger, ledger.sessions() as session:
         report = audit_chain(session)
-    if report.intact:
-        click.echo(f"chain intact: {report.entries} entries, head {report.head_hash}")
-        return
-    fail(f"chain broken at seq {report.first_bad_seq}: {report.problem}", code=1)
+        audit = verify_audit_trail(session)
+    if not report.intact:
+        fail(f"chain broken at seq {report.first_bad_seq}: {report.problem}", code=1)
+    click.echo(f"chain intact: {report.entries} entries, head {report.head_hash}")
+    if not audit.intact:
+        fail(f"audit trail broken at seq {audit.first_bad_seq}: {audit.problem}", code=1)
+    click.echo(f"audit trail intact: {audit.events} events")
 
 
 COMMANDS = (db, platforms, keys, branches, users, tokens, residents, verify)

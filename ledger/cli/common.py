@@ -35,12 +35,22 @@ def expected_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (SettingsError, ServiceError) as error:
+        except SettingsError as error:
             fail(str(error))
+        except ServiceError as error:
+            fail(_with_field_errors(error))
         except (OperationalError, ProgrammingError) as error:
             fail(_database_problem(error), EXIT_FAILURE)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _with_field_errors(error: ServiceError) -> str:
+    """The sentence, and what is wrong with each field, on the same line."""
+    if not error.errors:
+        return str(error)
+    return f"{error}: " + "; ".join(f"{field}: {message}"
+                                    for field, message in error.errors.items())
 
 
 def _database_problem(error: OperationalError | ProgrammingError) -> str:

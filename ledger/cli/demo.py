@@ -18,6 +18,7 @@ from ledger.cli.common import expected_errors, fail
 from ledger.contract.signing import EventSigner
 from ledger.demo.arrivals import ArrivalFailed
 from ledger.demo.batches import GOOD_RECORDS_MIN
+from ledger.demo.rules import DemoRulesFailed, RulesStory, tell_rules
 from ledger.demo.scenario import PLATFORMS
 from ledger.demo.setup import ensure_people, ensure_platforms
 from ledger.demo.through_adapters import Feed, PlatformRun, run_platform
@@ -63,7 +64,12 @@ def demo(host: str, port: int, events_per_platform: int, bad_per_platform: int,
             except ArrivalFailed as error:
                 fail(str(error), 1)
             _print_run(runs[-1])
+        try:
+            story = tell_rules(app.test_client(), ledger, tokens)
+        except DemoRulesFailed as error:
+            fail(str(error), 1)
         _print_summary(runs, tokens, host, port)
+        _print_rules(story, host, port)
         if serve:
             click.echo(f"\nserving the API on http://{host}:{port}/ (Ctrl-C to stop)")
             app.run(host=host, port=port, debug=False, use_reloader=False)
@@ -107,3 +113,16 @@ def _print_summary(runs: list[PlatformRun], tokens: dict[str, str], host: str,
         click.echo(f'  curl -s -H "Authorization: Bearer $TOKEN" {base}{path}')
     click.echo(f"  curl -s {base}/api/v1/openapi.json")
     click.echo("  pointsledger verify")
+
+
+def _print_rules(story: RulesStory, host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    click.echo("\nrules (four eyes: demo-risk drafts, demo-risk2 approves):")
+    for line in story.lines:
+        click.echo(f"  {line}")
+    click.echo(f"  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/api/v1/rulesets")
+    click.echo(f"  curl -s -H \"Authorization: Bearer $TOKEN\" {base}/api/v1/audit")
+    if story.resident is not None:
+        click.echo(f"  curl -s -H \"Authorization: Bearer $TOKEN\" "
+                   f"{base}/api/v1/residents/{story.resident}/credit-terms")
+    click.echo("  pointsledger rules list")

@@ -22,6 +22,7 @@ DEMO_USERS = (
     ("demo-teller", "teller", DEMO_BRANCH[0]),
     ("demo-supervisor", "supervisor", DEMO_BRANCH[0]),
     ("demo-risk", "risk_officer", None),
+    ("demo-risk2", "risk_officer", None),  # the second pair of eyes on rule changes
     ("demo-loans", "credit_system", None),
 )
 DEMO_TOKEN_TTL_DAYS = 7

@@ -32,6 +32,10 @@ class Route:
 ALL_ROLES = frozenset(ROLES)
 READERS = frozenset({"teller", "supervisor", "risk_officer", "auditor"})
 AUDIT = frozenset({"auditor", "admin"})
+RULE_READERS = frozenset({"risk_officer", "auditor"})
+RULE_WRITERS = frozenset({"risk_officer"})
+TERMS_ASKERS = frozenset({"credit_system", "risk_officer", "auditor"})
+COMMENT = {"comment": "why"}
 
 TOKEN_ROUTES = [
     Route("platforms.list_all", "GET", "/api/v1/platforms", AUDIT),
@@ -44,6 +48,25 @@ TOKEN_ROUTES = [
     Route("ledger.head", "GET", "/api/v1/ledger/head", ALL_ROLES),
     Route("ledger.entries", "GET", "/api/v1/ledger/entries", AUDIT),
     Route("rejections.list_rejections", "GET", "/api/v1/rejections", AUDIT),
+    Route("rulesets.draft", "POST", "/api/v1/rulesets", RULE_WRITERS,
+          json={"document": {}, "comment": "why"}),
+    Route("rulesets.list_versions", "GET", "/api/v1/rulesets", RULE_READERS),
+    Route("rulesets.show_active", "GET", "/api/v1/rulesets/active", RULE_READERS),
+    Route("rulesets.show", "GET", "/api/v1/rulesets/1", RULE_READERS),
+    Route("rulesets.submit", "POST", "/api/v1/rulesets/1/submit", RULE_WRITERS, json=COMMENT),
+    Route("rulesets.approve", "POST", "/api/v1/rulesets/1/approve", RULE_WRITERS,
+          json=COMMENT),
+    Route("rulesets.reject", "POST", "/api/v1/rulesets/1/reject", RULE_WRITERS, json=COMMENT),
+    Route("rulesets.diff", "GET", "/api/v1/rulesets/1/diff?against=2", RULE_READERS),
+    Route("rulesets.simulate", "POST", "/api/v1/rulesets/1/simulations", RULE_WRITERS),
+    Route("rulesets.list_simulations", "GET", "/api/v1/rulesets/1/simulations", RULE_READERS),
+    Route("rulesets.show_simulation", "GET", "/api/v1/rulesets/1/simulations/1",
+          RULE_READERS),
+    Route("credit_terms.credit_terms", "GET", f"/api/v1/residents/{RESIDENT_A}/credit-terms",
+          TERMS_ASKERS),
+    Route("credit_terms.decision", "GET",
+          "/api/v1/decisions/00000000-0000-4000-8000-000000000000", TERMS_ASKERS),
+    Route("audit.audit_trail", "GET", "/api/v1/audit", AUDIT),
 ]
 OPEN_ENDPOINTS = {"events.post_event", "health.healthz", "health.readyz",
                   "api-docs.openapi_json"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ from tests.api.support import FakeEventQueue, dead_ledger, in_broker_mode
 
 
 def _openapi_path(rule: str) -> str:
-    return rule.replace("<", "{").replace(">", "}")
+    """`/rulesets/<int:version>` is `/rulesets/{version}` in OpenAPI."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule)
 
 
 def test_openapi_31_lists_every_api_route_with_its_security(app: Flask,
