@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -24,12 +25,16 @@ class Ledger:
     ingestor: Ingestor
     clock: Clock = field(default=utc_now)
     _ledger_key: Ed25519PrivateKey | None = field(default=None, init=False, repr=False)
+    _ledger_key_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
+                                             repr=False)
 
     def ledger_key(self) -> Ed25519PrivateKey:
-        """The ledger's signing key, read (or generated once) on first use."""
-        if self._ledger_key is None:
-            self._ledger_key = load_or_create_ledger_key(self.settings.ledger_key_file)
-        return self._ledger_key
+        """The ledger's signing key, read (or generated once) on first use; one key for all of
+        a process's threads (two threads of a first request must not each make their own)."""
+        with self._ledger_key_lock:
+            if self._ledger_key is None:
+                self._ledger_key = load_or_create_ledger_key(self.settings.ledger_key_file)
+            return self._ledger_key
 
     def close(self) -> None:
         self.engine.dispose()

@@ -70,7 +70,8 @@ def test_demo_feeds_each_platform_through_its_adapter_and_keeps_the_mistakes(
     assert (tmp_path / "var" / "pointsledger.sqlite3").exists()
     verified = _run(["verify"], tmp_path)
     assert verified.returncode == 0, verified.stderr
-    assert "chain intact: 240 entries" in verified.stdout
+    # 240 events, and the counter's two redemptions and one reversal
+    assert "chain intact: 243 entries" in verified.stdout
 
 
 def test_demo_puts_rules_in_force_under_four_eyes_and_asks_for_terms(tmp_path: Path) -> None:
@@ -90,6 +91,14 @@ def test_demo_puts_rules_in_force_under_four_eyes_and_asks_for_terms(tmp_path: P
     assert [line.split()[:2] for line in listed.stdout.splitlines()] == [
         ["1", "superseded"], ["2", "approved"]]
 
+    counter = completed.stdout[completed.stdout.index("at the counter"):]
+    receipts = re.findall(r"receipt (XS-GUALI-\d{8}-\d{4})", counter)
+    assert receipts[1] == receipts[2]  # the retried request answered its first receipt
+    assert re.search(r"3 × COOKWARE for .* refused: balance \d+, cost 360", counter)
+    assert "demo-supervisor reverses receipt" in counter
+    assert "2 redemptions, 1 reversed" in counter
+    assert "notices to lijiayuan waiting in the outbox: 3" in counter
+
     again = _run(["demo", "--no-serve", "--events-per-platform", "5"], tmp_path)
     assert again.returncode == 0, again.stderr
     assert "rule set version 2 is active (Contribution credit policy (entry tier from 30 " \
@@ -97,7 +106,8 @@ def test_demo_puts_rules_in_force_under_four_eyes_and_asks_for_terms(tmp_path: P
 
 
 def test_demo_runs_again_with_new_records_for_every_adapter(tmp_path: Path) -> None:
-    assert _run(["demo", "--no-serve", "--events-per-platform", "5"], tmp_path).returncode == 0
+    first = _run(["demo", "--no-serve", "--events-per-platform", "5"], tmp_path)
+    assert first.returncode == 0, first.stderr
     again = _run(["demo", "--no-serve", "--events-per-platform", "5"], tmp_path)
     assert again.returncode == 0, again.stderr
     # New record ids: nothing is a retry or a conflict, and the poller's cursor moved on.
@@ -106,7 +116,9 @@ def test_demo_runs_again_with_new_records_for_every_adapter(tmp_path: Path) -> N
     for platform in PLATFORM_ROUTES:
         status = _adapter_status(platform, tmp_path)
         assert (status["last_seq"], status["backlog"], status["quarantined"]) == (10, 0, 8)
-    assert "chain intact: 40 entries" in _run(["verify"], tmp_path).stdout
+    # 40 events, and per run that found residents with points, 2 redemptions and a reversal
+    counters = sum("demo-supervisor reverses" in run.stdout for run in (first, again))
+    assert f"chain intact: {40 + 3 * counters} entries" in _run(["verify"], tmp_path).stdout
 
 
 def test_demo_batch_is_numbered_after_what_the_outbox_saw() -> None:
@@ -156,7 +168,8 @@ def test_demo_serves_the_api_it_prints(tmp_path: Path) -> None:
             except OSError:
                 time.sleep(0.2)
         assert head is not None, "the demo's API never answered"
-        assert head["seq"] == 40 and head["count"] == 40
+        # 40 events, and the counter's redemptions when some resident had the points
+        assert head["seq"] in (40, 43) and head["count"] == head["seq"]
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -7,6 +7,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from ledger.api import (
     audit,
+    counter,
     credit_terms,
     events,
     health,
@@ -50,7 +51,8 @@ def create_app(ledger: Ledger | None = None, event_queue: EventQueue | None = No
 
     api = make_api(app)
     for blueprint in (events.blp, platforms.blp, residents.blp, credit_terms.blp,
-                      ledger_routes.blp, rejections.blp, rulesets.blp, audit.blp):
+                      ledger_routes.blp, rejections.blp, rulesets.blp, counter.blp,
+                      audit.blp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     api.register_blueprint(health.blp)
     register_error_handlers(app)

@@ -164,7 +164,8 @@ def _text(messages: Any) -> str:
 def _service_error(error: ServiceError) -> Response:
     status = next((status for kind, status in _SERVICE_ERROR_STATUS.items()
                    if isinstance(error, kind)), 400)
-    return problem_response(ProblemError(status, error.code, str(error), errors=error.errors))
+    return problem_response(ProblemError(status, error.code, str(error), errors=error.errors,
+                                         extensions=error.figures))
 
 
 def _database_unavailable(error: OperationalError) -> Response:

@@ -18,6 +18,7 @@ from ledger.cli.common import expected_errors, fail
 from ledger.contract.signing import EventSigner
 from ledger.demo.arrivals import ArrivalFailed
 from ledger.demo.batches import GOOD_RECORDS_MIN
+from ledger.demo.counter import DemoCounterFailed, tell_counter
 from ledger.demo.rules import DemoRulesFailed, RulesStory, tell_rules
 from ledger.demo.scenario import PLATFORMS
 from ledger.demo.setup import ensure_people, ensure_platforms
@@ -66,10 +67,12 @@ def demo(host: str, port: int, events_per_platform: int, bad_per_platform: int,
             _print_run(runs[-1])
         try:
             story = tell_rules(app.test_client(), ledger, tokens)
-        except DemoRulesFailed as error:
+            counter = tell_counter(app.test_client(), ledger, tokens, ledger.clock())
+        except (DemoRulesFailed, DemoCounterFailed) as error:
             fail(str(error), 1)
         _print_summary(runs, tokens, host, port)
         _print_rules(story, host, port)
+        _print_counter(counter, host, port)
         if serve:
             click.echo(f"\nserving the API on http://{host}:{port}/ (Ctrl-C to stop)")
             app.run(host=host, port=port, debug=False, use_reloader=False)
@@ -126,3 +129,11 @@ def _print_rules(story: RulesStory, host: str, port: int) -> None:
         click.echo(f"  curl -s -H \"Authorization: Bearer $TOKEN\" "
                    f"{base}/api/v1/residents/{story.resident}/credit-terms")
     click.echo("  pointsledger rules list")
+
+
+def _print_counter(lines: list[str], host: str, port: int) -> None:
+    click.echo("\nat the counter (branch XS-GUALI):")
+    for line in lines:
+        click.echo(f"  {line}")
+    click.echo(f'  curl -s -H "Authorization: Bearer $TOKEN" -H "Accept: text/csv" '
+               f'"http://{host}:{port}/api/v1/branches/XS-GUALI/reconciliation?date=YYYY-MM-DD"')

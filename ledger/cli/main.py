@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from ledger.cli import adapter, admin, bench, broker, rules
+from ledger.cli import adapter, admin, bench, broker, notices, rules
 from ledger.cli.demo import demo
 from ledger.cli.serve import serve
 
@@ -21,7 +21,7 @@ def cli() -> None:
 
 for command in admin.COMMANDS:
     cli.add_command(command)
-for command in (*broker.COMMANDS, *adapter.COMMANDS, *rules.COMMANDS):
+for command in (*broker.COMMANDS, *adapter.COMMANDS, *rules.COMMANDS, *notices.COMMANDS):
     cli.add_command(command)
 cli.add_command(bench.bench)
 cli.add_command(serve)

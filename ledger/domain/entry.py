@@ -45,6 +45,9 @@ class LedgerEntry:
     body: str | None = None
     webhook_timestamp: int | None = None
     webhook_signature: str | None = None
+    # The ledger's own entries: a redemption at a branch counter or its reversal (SPEC §6, §9).
+    redemption_id: str | None = None
+    branch: str | None = None
 
     def document(self) -> dict[str, Any]:
         raw: dict[str, Any] = {
@@ -63,6 +66,8 @@ class LedgerEntry:
             "body": self.body,
             "webhook_timestamp": self.webhook_timestamp,
             "webhook_signature": self.webhook_signature,
+            "redemption_id": self.redemption_id,
+            "branch": self.branch,
         }
         return {name: value for name, value in raw.items() if value is not None}
 

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 SECRET_FILE_MODE = 0o600
 
 
 def write_secret_file(path: Path, text: str) -> None:
-    """Create `path` with mode 0600 and write `text`; raises FileExistsError rather than
-    overwrite, so a second writer can never replace a key someone already holds."""
+    """Create `path` with mode 0600 holding `text`; raises FileExistsError rather than
+    overwrite, so a second writer can never replace a key someone already holds.
+
+    The text is written to a private temporary file first and then linked into place, which
+    either succeeds whole or fails: another process never reads a half-written key."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SECRET_FILE_MODE)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(text)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(descriptor, SECRET_FILE_MODE)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.link(temporary, path)  # atomic, and refuses an existing path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 
 class ServiceError(Exception):
     """Something the caller asked for cannot be done; the message is one clear sentence.
 
     `code` names the case for machines (the problem's `code`); `errors` maps fields to what is
-    wrong with each, for an input refused field by field."""
+    wrong with each, for an input refused field by field; `figures` are the numbers behind a
+    refusal (a balance and a cost), for the caller to show."""
 
     code = "invalid_request"
 
     def __init__(self, message: str, *, code: str | None = None,
-                 errors: Mapping[str, str] | None = None) -> None:
+                 errors: Mapping[str, str] | None = None,
+                 figures: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
         self.errors = dict(errors) if errors else None
+        self.figures = dict(figures) if figures else {}
 
 
 class NotFound(ServiceError):

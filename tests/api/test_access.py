@@ -13,7 +13,7 @@ from ledger.api import create_app
 from ledger.api.access import public, rule_for_endpoint
 from ledger.bootstrap import Ledger
 from ledger.infra.db.models import ROLES
-from tests.api.support import ID_NUMBER, Tokens, bearer
+from tests.api.support import BRANCH, ID_NUMBER, Tokens, bearer
 from tests.support import RESIDENT_A
 
 
@@ -36,6 +36,7 @@ RULE_READERS = frozenset({"risk_officer", "auditor"})
 RULE_WRITERS = frozenset({"risk_officer"})
 TERMS_ASKERS = frozenset({"credit_system", "risk_officer", "auditor"})
 COMMENT = {"comment": "why"}
+NO_SUCH_ID = "00000000-0000-4000-8000-000000000000"
 
 TOKEN_ROUTES = [
     Route("platforms.list_all", "GET", "/api/v1/platforms", AUDIT),
@@ -67,6 +68,25 @@ TOKEN_ROUTES = [
     Route("credit_terms.decision", "GET",
           "/api/v1/decisions/00000000-0000-4000-8000-000000000000", TERMS_ASKERS),
     Route("audit.audit_trail", "GET", "/api/v1/audit", AUDIT),
+    Route("counter.add_gift", "POST", "/api/v1/gifts", frozenset({"admin"}),
+          json={"sku": "RICE", "name": "大米", "points_cost": 10}),
+    Route("counter.list_gifts", "GET", "/api/v1/gifts", ALL_ROLES),
+    Route("counter.update_gift", "PATCH", "/api/v1/gifts/RICE", frozenset({"admin"}),
+          json={"active": False}),
+    Route("counter.set_stock", "PUT", f"/api/v1/branches/{BRANCH}/stock/RICE",
+          frozenset({"admin", "supervisor"}), json={"quantity": 1, "reason": "delivery"}),
+    Route("counter.stock", "GET", f"/api/v1/branches/{BRANCH}/stock",
+          frozenset({"admin", "supervisor", "teller", "auditor"})),
+    Route("counter.stock_changes", "GET", f"/api/v1/branches/{BRANCH}/stock-changes",
+          frozenset({"admin", "supervisor", "auditor"})),
+    Route("counter.redeem", "POST", "/api/v1/redemptions", frozenset({"teller", "supervisor"}),
+          json={"resident": RESIDENT_A, "platform": "lijiayuan", "sku": "RICE", "quantity": 1}),
+    Route("counter.show_redemption", "GET", f"/api/v1/redemptions/{NO_SUCH_ID}",
+          frozenset({"teller", "supervisor", "auditor"})),
+    Route("counter.reverse", "POST", f"/api/v1/redemptions/{NO_SUCH_ID}/reversal",
+          frozenset({"supervisor"}), json={"reason": "mistake"}),
+    Route("counter.reconcile", "GET", f"/api/v1/branches/{BRANCH}/reconciliation?date=2026-12-01",
+          frozenset({"supervisor", "auditor"})),
 ]
 OPEN_ENDPOINTS = {"events.post_event", "health.healthz", "health.readyz",
                   "api-docs.openapi_json"}

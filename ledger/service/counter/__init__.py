@@ -1,0 +1,1 @@
+"""Gifts and redemption at the branch counter (SPEC §9)."""
