@@ -15,7 +15,7 @@ from ledger.bootstrap import Ledger
 from ledger.domain.outcomes import Status
 from ledger.service import access
 from ledger.service.access import Principal, authenticate
-from tests.support import RESIDENT_A, RESIDENT_B, register_platform
+from tests.support import RESIDENT_A, RESIDENT_B, PlatformFixture, register_platform
 
 BRANCH = "XS-GUALI"
 OTHER_BRANCH = "XS-NANYANG"
@@ -77,9 +77,16 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def counter(ledger: Ledger, staff: Staff, client: FlaskClient) -> Staff:
+def points_platform(ledger: Ledger) -> PlatformFixture:
+    """The platform whose points the residents spend."""
+    return register_platform(ledger.sessions, PLATFORM)
+
+
+@pytest.fixture
+def counter(ledger: Ledger, staff: Staff, client: FlaskClient,
+            points_platform: PlatformFixture) -> Staff:
     """Residents with points; cookware and rice in stock at BRANCH (2 and 10)."""
-    platform = register_platform(ledger.sessions, PLATFORM)
+    platform = points_platform
     for resident, points in ((RESIDENT_A, A_POINTS), (RESIDENT_B, B_POINTS)):
         (outcome,) = ledger.ingestor.ingest([platform.delivery(resident=resident,
                                                                points=points)])

@@ -4,25 +4,38 @@ RabbitMQ was down when the teller served the resident (SPEC §5, §9)."""
 from __future__ import annotations
 
 import json
+import random
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
+import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pika
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 
+from adapters.base.intake import Intake
+from adapters.base.notices import HttpNoticeSink, NoticeHandler, NoticeListener
+from adapters.base.outbox import Outbox
+from adapters.base.residents import ResidentSeal
+from adapters.base.simulated_platform import NoticeRecorder
+from adapters.lijiayuan import Mapper, native_records, payload
+from adapters.lijiayuan.simulator import native_record
 from ledger.bootstrap import Ledger
 from ledger.contract.notice import NoticeType, verify_notice
+from ledger.contract.resident_id import pseudonym, synthetic_id_number
+from ledger.contract.signing import EventSigner
 from ledger.contract.webhook import public_key_bytes
+from ledger.domain.outcomes import Status
 from ledger.infra.amqp.notice_relay import RELAY_ERRORS, NoticeRelay, outbox_status
 from ledger.infra.amqp.topology import connection_parameters, outbound_queue
 from tests.amqp.support import wait_until
 from tests.counter.conftest import PLATFORM, RICE, Staff
-from tests.support import RESIDENT_A, TEST_PEPPER
+from tests.support import RESIDENT_A, TEST_PEPPER, PlatformFixture
 
 pytestmark = [pytest.mark.rabbitmq]
 
@@ -121,3 +134,52 @@ def test_the_relay_command_publishes_until_sigterm(
     status = subprocess.run([POINTSLEDGER, "notices", "status"], env=environment,
                             capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(status.stdout) == {"pending": 0, "published": 1}
+
+
+def test_the_platform_learns_of_a_redemption_once_through_its_adapter(
+        ledger: Ledger, client: FlaskClient, counter: Staff, points_platform: PlatformFixture,
+        amqp_url: str, tmp_path: Path) -> None:
+    """The whole way: the resident's points came through 沥家园's adapter (which therefore knows
+    her ID number), a teller redeems, the relay publishes, the adapter delivers to 沥家园."""
+    id_number = synthetic_id_number(random.Random(5))
+    resident = pseudonym(id_number, TEST_PEPPER)
+    adapter_outbox = Outbox(f"sqlite:///{tmp_path / 'adapter.sqlite3'}", PLATFORM)
+    try:
+        record = native_record("LJY1", id_number, "LJFL", 5,
+                               datetime.now(UTC) - timedelta(hours=1))
+        Intake(Mapper(), adapter_outbox, EventSigner(Ed25519PrivateKey.generate()),
+               TEST_PEPPER).accept(native_records(payload([record]), "counter test"))
+        (outcome,) = ledger.ingestor.ingest([points_platform.delivery(resident=resident,
+                                                                      points=200)])
+        assert outcome.status is Status.RECORDED
+        response = client.post("/api/v1/redemptions",
+                               headers=counter.headers("teller-li", "e2e-1"),
+                               json={"resident": resident, "platform": PLATFORM,
+                                     "sku": RICE[0], "quantity": 2})
+        assert response.status_code == 201, response.json
+
+        relay = NoticeRelay(ledger.sessions, amqp_url, lambda: datetime.now(UTC))
+        try:
+            assert relay.publish_pending() == 1
+        finally:
+            relay.close()
+        with NoticeRecorder() as recorder:
+            handler = NoticeHandler(PLATFORM, public_key_bytes(ledger.ledger_key()),
+                                    adapter_outbox, ResidentSeal(TEST_PEPPER),
+                                    HttpNoticeSink(recorder.url))
+            listener = NoticeListener(amqp_url, handler)
+            stop = threading.Event()
+            thread = threading.Thread(target=listener.run, args=(stop,), daemon=True)
+            thread.start()
+            try:
+                wait_until(lambda: listener.handled == 1, RELAY_TIMEOUT_S,
+                           "the notice at 沥家园")
+            finally:
+                stop.set()
+                thread.join(timeout=10)
+        (delivered,) = recorder.notices
+        assert (delivered["id_number"], delivered["points"], delivered["type"],
+                delivered["receipt_no"]) == (id_number, 80, "points.redeemed",
+                                             response.json["receipt_no"])
+    finally:
+        adapter_outbox.close()
