@@ -9,8 +9,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
+from ledger.api import create_app
 from ledger.bootstrap import Ledger, build
 from ledger.infra.db.migrate import upgrade
 from ledger.settings import Settings
@@ -113,3 +116,14 @@ def ledger(database_url: str, tmp_path: Path) -> Iterator[Ledger]:
 @pytest.fixture
 def platform(ledger: Ledger) -> PlatformFixture:
     return register_platform(ledger.sessions)
+
+
+@pytest.fixture
+def app(ledger: Ledger) -> Flask:
+    """The HTTP API on the per-test ledger."""
+    return create_app(ledger=ledger)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from ledger.api import create_app
 from ledger.bootstrap import Ledger
 from ledger.domain.outcomes import Status
 from ledger.service import access
@@ -64,16 +62,6 @@ def staff(ledger: Ledger) -> Staff:
         principals = {name: authenticate(session, token, now) for name, token in tokens.items()}
     return Staff(tokens, {name: principal for name, principal in principals.items()
                           if principal is not None})
-
-
-@pytest.fixture
-def app(ledger: Ledger) -> Flask:
-    return create_app(ledger=ledger)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture
