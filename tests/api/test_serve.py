@@ -46,33 +46,51 @@ def _get(url: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-def test_serve_answers_on_the_given_port_and_keeps_id_numbers_out_of_its_log(
-        tmp_path: Path) -> None:
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from ledger.cli.main import main; main()",
-         "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path, env=_environment(tmp_path), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE)
+def _started(server: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while True:
+        try:
+            status, body = _get(f"http://127.0.0.1:{port}/healthz")
+            break
+        except OSError:
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)
+    assert (status, json.loads(body)) == (200, {"status": "ok"})
+
+
+def _served_log(command: list[str], port: int, tmp_path: Path) -> str:
+    """What the server logged while a client put an ID number in a path (and got a 401)."""
+    server = subprocess.Popen(command, cwd=tmp_path, env=_environment(tmp_path),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            try:
-                status, body = _get(f"http://127.0.0.1:{port}/healthz")
-                break
-            except OSError:
-                assert server.poll() is None, server.stderr.read() if server.stderr else ""
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
-        assert (status, json.loads(body)) == (200, {"status": "ok"})
-        # A client that puts an ID number in a path gets a 401, and the access log hides it.
+        _started(server, port)
         status, _ = _get(f"http://127.0.0.1:{port}/api/v1/residents/{ID_NUMBER}")
         assert status == 401
     finally:
         server.terminate()
-        _, stderr = server.communicate(timeout=10)
-    log = stderr.decode()
+        output, _ = server.communicate(timeout=10)
+    return output.decode()
+
+
+def test_serve_answers_on_the_given_port_and_keeps_id_numbers_out_of_its_log(
+        tmp_path: Path) -> None:
+    port = _free_port()
+    log = _served_log([sys.executable, "-c", "from ledger.cli.main import main; main()",
+                       "serve", "--host", "127.0.0.1", "--port", str(port)], port, tmp_path)
     assert "/api/v1/residents/[id-number]" in log
+    assert ID_NUMBER not in log
+
+
+def test_gunicorn_as_deployed_keeps_id_numbers_out_of_its_access_log(tmp_path: Path) -> None:
+    subprocess.run([str(Path(sys.executable).parent / "pointsledger"), "db", "upgrade"],
+                   cwd=tmp_path, env=_environment(tmp_path), check=True, capture_output=True)
+    port = _free_port()
+    log = _served_log([str(Path(sys.executable).parent / "gunicorn"), "--bind",
+                       f"127.0.0.1:{port}", "--workers", "1", "--access-logfile", "-",
+                       "--logger-class", "ledger.api.gunicorn_logging.RedactingLogger",
+                       "--chdir", str(REPOSITORY), "wsgi:app"], port, tmp_path)
+    assert "GET /api/v1/residents/[id-number]" in log
     assert ID_NUMBER not in log
 
 
