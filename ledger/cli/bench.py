@@ -16,10 +16,18 @@ from ledger.bench.ingest import (
 from ledger.bench.publish import EVENTS_DEFAULT as PUBLISH_EVENTS_DEFAULT
 from ledger.bench.publish import ROUNDS_DEFAULT, run_publish_bench
 from ledger.bench.scratch_database import ScratchDatabaseError
+from ledger.bench.simulate import RESIDENTS_DEFAULT as SIMULATE_RESIDENTS_DEFAULT
+from ledger.bench.simulate import ROUNDS_DEFAULT as SIMULATE_ROUNDS_DEFAULT
+from ledger.bench.simulate import run_simulate_bench
+from ledger.bench.terms import REQUESTS_DEFAULT, REQUESTS_MAX, run_terms_bench
+from ledger.bench.terms import RESIDENTS_DEFAULT as TERMS_RESIDENTS_DEFAULT
 from ledger.cli.broker import broker_settings, quiet_broker_client_logs
 from ledger.cli.common import EXIT_FAILURE, expected_errors, fail
+from ledger.settings import Settings
 
 EVENTS_MAX = 1_000_000
+# A county is about 1.5 million residents (DOMAIN.md): room for one, no more.
+RESIDENTS_MAX = 2_000_000
 ROUNDS_MAX = 10
 
 
@@ -73,6 +81,54 @@ def bench_publish(events: int, rounds: int, outbox_url: str | None) -> None:
     settings, _amqp_url = broker_settings()
     try:
         result = run_publish_bench(settings, events, rounds, outbox_url)
+    except BenchRefused as error:
+        fail(str(error))
+    except (BenchFailed, ScratchDatabaseError) as error:
+        fail(str(error), code=EXIT_FAILURE)
+    click.echo(json.dumps(result.document()))
+
+
+@bench.command("terms")
+@click.option("--residents", default=TERMS_RESIDENTS_DEFAULT, show_default=True,
+              type=click.IntRange(1, RESIDENTS_MAX), help="How many residents to fill in.")
+@click.option("--requests", default=REQUESTS_DEFAULT, show_default=True,
+              type=click.IntRange(1, REQUESTS_MAX),
+              help="How many timed credit-terms answers to ask for, for random residents.")
+@expected_errors
+def bench_terms(residents: int, requests: int) -> None:
+    """Credit-terms answers per second and their latency, through the HTTP API in-process, over
+    a county of residents with a year of contribution and their ledger entries.
+
+    Needs a PostgreSQL POINTSLEDGER_DATABASE_URL, on whose server a scratch database is created,
+    filled and dropped; real data is never touched.
+    """
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        result = run_terms_bench(Settings.from_environment(), residents, requests)
+    except BenchRefused as error:
+        fail(str(error))
+    except (BenchFailed, ScratchDatabaseError) as error:
+        fail(str(error), code=EXIT_FAILURE)
+    click.echo(json.dumps(result.document()))
+
+
+@bench.command("simulate")
+@click.option("--residents", default=SIMULATE_RESIDENTS_DEFAULT, show_default=True,
+              type=click.IntRange(1, RESIDENTS_MAX), help="How many residents to fill in.")
+@click.option("--rounds", default=SIMULATE_ROUNDS_DEFAULT, show_default=True,
+              type=click.IntRange(1, ROUNDS_MAX),
+              help="Simulation and yardstick runs each, alternating; the best of each counts.")
+@expected_errors
+def bench_simulate(residents: int, rounds: int) -> None:
+    """A rule-set simulation (a change against the active default) over a county of residents,
+    against one GROUP BY resident sum over the same monthly contribution table.
+
+    Needs a PostgreSQL POINTSLEDGER_DATABASE_URL, on whose server a scratch database is created,
+    filled and dropped; real data is never touched.
+    """
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        result = run_simulate_bench(Settings.from_environment(), residents, rounds)
     except BenchRefused as error:
         fail(str(error))
     except (BenchFailed, ScratchDatabaseError) as error:

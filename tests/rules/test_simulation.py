@@ -290,3 +290,27 @@ def test_the_database_scores_each_resident_as_the_domain_model_does(
                                            score.active_months, score.deductions,
                                            choose_terms(rules, score).tier)
     assert computed == expected
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("weight", "deducted"), [("999.999999", 0), ("0.001", 10**17)])
+def test_weights_too_fine_for_whole_number_products_are_summed_in_numerics(
+        population_database: Ledger, weight: str, deducted: int) -> None:
+    """999.999999² has 12 places: numerics straight away. 0.001 scales to 1000, but 10^17
+    deducted points overflow that bigint product: the statement runs again in numerics."""
+    document = {"name": "fine weights", "window_months": 12,
+                "platforms": {"lijiayuan": {"weight": weight}},
+                "categories": {"garbage_sorting": {"weight": weight}}, "deduction_weight": "1",
+                "tiers": [{"when": {"min_score": 1}, "limit_uplift_cny": 5,
+                           "rate_discount_bp": 1},
+                          {"when": {}, "limit_uplift_cny": 0, "rate_discount_bp": 0}],
+                "caps": {"limit_uplift_cny_max": 10, "rate_discount_bp_max": 5}}
+    rules = parse_ruleset(document, CODES)
+    with population_database.sessions.begin() as session:
+        _replace_population(session, [
+            ("a" * 64, "lijiayuan", Category.GARBAGE_SORTING, MONTHS[-2], 5, 0, deducted, 1),
+            ("b" * 64, "lijiayuan", Category.GARBAGE_SORTING, MONTHS[-2], 2_000_000, 0, 0, 0)])
+    with population_database.sessions() as session:
+        in_database = _impact_in_database(session, None, rules, AS_OF)
+        streamed = _impact_streamed(session, None, rules, AS_OF)
+    assert in_database.figures() == streamed.figures()

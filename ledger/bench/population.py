@@ -1,0 +1,552 @@
+"""A synthetic county for the rules benchmarks (SPEC §11): residents of the four platforms with
+a year of contribution, written with COPY into a scratch database, and the default rule set put
+in force through the real lifecycle.
+
+Each resident has a home platform (some are active on a second one too), an engagement and the
+month they joined. In each active month they earn points in their platform's categories, with
+the shares and points of that platform's simulator in `adapters/` (沥家园: garbage sorting most
+days; 平安共富积分: safety videos and quizzes, night patrols), and now and then a deduction or an
+award that is later revoked.
+
+The monthly contribution rows are the sums of those events, the balances the sums of the monthly
+rows, and the ledger entries (for `bench terms` only) the events themselves: the three agree as
+the ledger's projections do. Entries are numbered in the order they were recorded across all
+residents, as in a real ledger, so that one resident's entries lie on many pages, not side by side.
+
+Nothing per resident is kept from one month to the next (a resident's pseudonym and profile come
+from a keyed hash of their number), and only one month's entries are held, to number them in
+time order. The rows go in with COPY, into tables whose keys and indexes are built again after
+the fill; the balances are summed from the monthly rows by the server.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import random
+import time
+from bisect import bisect
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import accumulate
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from ledger.bench.ingest import BenchFailed, BenchRefused
+from ledger.bootstrap import Ledger
+from ledger.contract.categories import Category, EntryKind
+from ledger.domain.scoring import SHANGHAI
+from ledger.service import access, registry
+from ledger.service.rules import lifecycle, simulations
+from ledger.service.rules.default import DEFAULT_RULESET
+from ledger.service.rules.lifecycle import Actor
+from ledger.settings import Settings
+
+# The default rule set's 12-month window, and one month before it that no window counts.
+HISTORY_MONTHS = 13
+SEED_DEFAULT = 20261122
+# Residents whose monthly rows, and entries, that go to the server in one write.
+RESIDENTS_PER_WRITE = 2000
+ENTRIES_PER_WRITE = 5000
+# Entries are dated before the fill started, by at least this much: every answer counts them all.
+NEWEST_ENTRY_AGE_S = 60
+REVOCATION_DELAY_S_MIN = 3600
+REVOCATION_DELAY_S_MAX = 3 * 86_400
+RECORDING_DELAY_S_MAX = 1800
+DEDUCTION_SHARE = 0.03
+REVOCATION_SHARE = 0.015
+SECOND_PLATFORM_SHARE = 0.15  # of residents, active on a second platform too
+SECOND_PLATFORM_EVENT_SHARE = 0.3  # of such a resident's events, on that platform
+FROM_START_SHARE = 0.6  # of residents, who were there before the first month
+PSEUDONYM_BYTES = 32
+CONNECT_TIMEOUT_S = 10
+FILL_WORK_MEM_MB = 256
+
+RISK_AUTHOR = Actor("bench-risk-author", "risk_officer")
+RISK_APPROVER = Actor("bench-risk-approver", "risk_officer")
+CREDIT_SYSTEM_USER = "bench-loans"
+
+
+@dataclass(frozen=True)
+class Activity:
+    category: str  # a Category's value: read once per event, an enum member's value is slower
+    share: int
+    points_min: int
+    points_max: int
+
+
+@dataclass(frozen=True)
+class PlatformProfile:
+    code: str
+    name: str
+    township: str
+    event_id_prefix: str
+    residents_share: float
+    activities: tuple[Activity, ...]
+    deducted: Activity | None  # what this platform deducts for (share unused), if it does
+
+    @property
+    def cumulative_shares(self) -> list[float]:
+        total = sum(activity.share for activity in self.activities)
+        return [share / total for share in accumulate(a.share for a in self.activities)]
+
+
+def _activity(category: Category, share: int, points_min: int, points_max: int) -> Activity:
+    return Activity(category.value, share, points_min, points_max)
+
+
+_C = Category
+# Shares and points as the adapters' simulators send them (adapters/*/simulator.py).
+PLATFORMS = (
+    PlatformProfile("lijiayuan", "沥家园", "瓜沥镇", "LJY", 0.30, (
+        _activity(_C.GARBAGE_SORTING, 50, 1, 5), _activity(_C.ENVIRONMENT_HYGIENE, 20, 2, 5),
+        _activity(_C.VOLUNTEERING, 15, 5, 20), _activity(_C.SAFETY_PATROL, 5, 5, 10),
+        _activity(_C.CIVIC_PARTICIPATION, 5, 2, 5), _activity(_C.MUTUAL_AID, 4, 3, 10),
+        _activity(_C.HONORS, 1, 20, 50)), _activity(_C.GARBAGE_SORTING, 0, 2, 10)),
+    PlatformProfile("nanyang_young", "南阳young", "南阳街道", "NY", 0.25, (
+        _activity(_C.GARBAGE_SORTING, 45, 1, 5), _activity(_C.ENVIRONMENT_HYGIENE, 15, 2, 5),
+        _activity(_C.VOLUNTEERING, 12, 5, 20), _activity(_C.SAFETY_PATROL, 8, 5, 10),
+        _activity(_C.KNOWLEDGE_QUIZ, 6, 2, 10), _activity(_C.CIVIC_PARTICIPATION, 9, 2, 15),
+        _activity(_C.MUTUAL_AID, 4, 3, 10), _activity(_C.HONORS, 1, 20, 50)),
+        _activity(_C.ENVIRONMENT_HYGIENE, 0, 2, 10)),
+    PlatformProfile("wuhe_zhonglian", "五和众联", "河上镇", "WHZL", 0.25, (
+        _activity(_C.VOLUNTEERING, 30, 5, 20), _activity(_C.MUTUAL_AID, 20, 3, 10),
+        _activity(_C.CIVIC_PARTICIPATION, 15, 2, 5), _activity(_C.SAFETY_PATROL, 15, 5, 10),
+        _activity(_C.ENVIRONMENT_HYGIENE, 12, 2, 5), _activity(_C.GARBAGE_SORTING, 8, 1, 5)),
+        _activity(_C.SAFETY_PATROL, 0, 5, 10)),
+    PlatformProfile("pingan_gongfu", "平安共富积分", "衙前镇", "PAGF", 0.20, (
+        _activity(_C.SAFETY_EDUCATION, 40, 1, 2), _activity(_C.KNOWLEDGE_QUIZ, 30, 1, 5),
+        _activity(_C.SAFETY_PATROL, 20, 5, 10), _activity(_C.VOLUNTEERING, 10, 5, 20)), None),
+)
+
+
+@dataclass(frozen=True)
+class Engagement:
+    share: float
+    active_month_chance: float
+    events_min: int  # in an active month
+    events_max: int
+
+
+# Most residents take part now and then; a few sort their garbage and patrol every week.
+ENGAGEMENTS = (Engagement(0.50, 0.30, 1, 2), Engagement(0.35, 0.70, 2, 6),
+               Engagement(0.15, 0.95, 6, 14))
+
+
+def _byte_thresholds(shares: list[float]) -> list[int]:
+    """Cumulative shares as thresholds over one byte (0-255) of a resident's hash."""
+    return [round(256 * share) for share in accumulate(shares)][:-1]
+
+
+_PLATFORM_THRESHOLDS = _byte_thresholds([platform.residents_share for platform in PLATFORMS])
+_ENGAGEMENT_THRESHOLDS = _byte_thresholds([engagement.share for engagement in ENGAGEMENTS])
+_SECOND_PLATFORM_BYTE = round(256 * SECOND_PLATFORM_SHARE)
+_FROM_START_BYTE = round(256 * FROM_START_SHARE)
+_CUMULATIVE = [platform.cumulative_shares for platform in PLATFORMS]
+
+
+class Resident(NamedTuple):
+    """(A named tuple: one is made per resident and month, and a dataclass takes longer.)"""
+
+    pseudonym: str
+    engagement: Engagement
+    home: int  # index into PLATFORMS
+    second: int | None
+    joined: int  # index of their first month
+
+
+def resident(number: int, seed: int = SEED_DEFAULT) -> Resident:
+    """Resident `number`, the same in every month and every run with `seed`: a pseudonym of
+    64 hex digits as random as a real one (32 bytes of a keyed hash), and a profile from
+    four more bytes of it."""
+    digest = hashlib.blake2b(number.to_bytes(8, "big"), digest_size=PSEUDONYM_BYTES + 4,
+                             key=seed.to_bytes(8, "big")).digest()
+    profile = digest[PSEUDONYM_BYTES:]
+    home = bisect(_PLATFORM_THRESHOLDS, profile[1])
+    second = ((home + 1 + profile[2] % (len(PLATFORMS) - 1)) % len(PLATFORMS)
+              if profile[2] < _SECOND_PLATFORM_BYTE else None)
+    joined = 0 if profile[3] < _FROM_START_BYTE else profile[3] % HISTORY_MONTHS
+    return Resident(digest[:PSEUDONYM_BYTES].hex(),
+                    ENGAGEMENTS[bisect(_ENGAGEMENT_THRESHOLDS, profile[0])], home, second, joined)
+
+
+@dataclass(frozen=True)
+class Month:
+    label: str  # YYYY-MM, Asia/Shanghai
+    start_s: int  # POSIX seconds
+    end_s: int
+
+
+def history(now: datetime, months: int = HISTORY_MONTHS) -> list[Month]:
+    """The `months` Shanghai calendar months ending with the month of `now`, oldest first; the
+    current one ends NEWEST_ENTRY_AGE_S before now."""
+    local = now.astimezone(SHANGHAI)
+    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    starts = [first]
+    for _ in range(months - 1):
+        starts.append((starts[-1] - timedelta(days=1)).replace(day=1))
+    starts.reverse()
+    ends = [int(start.timestamp()) for start in starts[1:]]
+    # A minute into a month, its entries are that minute's.
+    ends.append(max(int(now.timestamp()) - NEWEST_ENTRY_AGE_S, int(first.timestamp()) + 1))
+    return [Month(f"{start:%Y-%m}", int(start.timestamp()), end)
+            for start, end in zip(starts, ends, strict=True)]
+
+
+# An event: (recorded_s, occurred_s, kind, platform index, category, signed points, resident,
+# event_id, event_id revoked or None): one month's entries are held as such tuples, sorted once.
+Event = tuple[int, int, str, int, str, int, str, str, str | None]
+_Cells = dict[tuple[int, str], list[int]]  # (platform, category) → awarded, revoked, deducted, n
+
+_AWARDED = EntryKind.AWARDED.value
+_DEDUCTED = EntryKind.DEDUCTED.value
+_REVOKED = EntryKind.REVOKED.value
+
+
+class MonthGenerator:
+    """One resident-month after another, from one random stream (the fill is reproducible)."""
+
+    def __init__(self, seed: int, newest_s: int) -> None:
+        self._rng = random.Random(seed)  # noqa: S311 (reproducible test data, not secrets)
+        # The entries' moments from a stream of their own: with or without entries, a seed
+        # gives the same monthly rows.
+        self._moments = random.Random(seed + 1)  # noqa: S311
+        self._event_numbers = [0] * len(PLATFORMS)
+        self._newest_s = newest_s
+
+    def cells(self, who: Resident, month_index: int, month: Month,
+              events: list[Event] | None) -> _Cells:
+        """The resident's monthly sums, and (into `events`) the entries behind them."""
+        rng = self._rng
+        engagement = who.engagement
+        cells: _Cells = {}
+        if month_index < who.joined or (
+                month_index > who.joined and rng.random() >= engagement.active_month_chance):
+            return cells
+        count = engagement.events_min + int(
+            rng.random() * (engagement.events_max - engagement.events_min + 1))
+        span_s = month.end_s - month.start_s
+        for _ in range(count):
+            platform = who.home
+            if who.second is not None and rng.random() < SECOND_PLATFORM_EVENT_SHARE:
+                platform = who.second
+            profile = PLATFORMS[platform]
+            roll = rng.random()
+            if roll < DEDUCTION_SHARE and profile.deducted is not None:
+                activity, kind = profile.deducted, _DEDUCTED
+            else:
+                activity = profile.activities[bisect(_CUMULATIVE[platform], rng.random())]
+                kind = _REVOKED if roll < DEDUCTION_SHARE + REVOCATION_SHARE else _AWARDED
+            points = activity.points_min + int(
+                rng.random() * (activity.points_max - activity.points_min + 1))
+            cell = cells.setdefault((platform, activity.category), [0, 0, 0, 0])
+            if kind == _DEDUCTED:
+                cell[2] += points
+                cell[3] += 1
+            else:
+                cell[0] += points
+                if kind == _REVOKED:
+                    cell[1] += points
+            if events is not None:
+                self._add_events(events, who, platform, activity.category, kind, points,
+                                 month.start_s + int(self._moments.random() * span_s))
+        return cells
+
+    def _add_events(self, events: list[Event], who: Resident, platform: int, category: str,
+                    kind: str, points: int, occurred_s: int) -> None:
+        """The entry (an award revoked later: the award and its revocation)."""
+        rng = self._moments
+        recorded_s = min(occurred_s + int(rng.random() * RECORDING_DELAY_S_MAX), self._newest_s)
+        event_id = self._event_id(platform)
+        if kind == _DEDUCTED:
+            events.append((recorded_s, occurred_s, kind, platform, category, -points,
+                           who.pseudonym, event_id, None))
+            return
+        events.append((recorded_s, occurred_s, _AWARDED, platform, category, points,
+                       who.pseudonym, event_id, None))
+        if kind == _REVOKED:
+            delay_s = REVOCATION_DELAY_S_MIN + int(
+                rng.random() * (REVOCATION_DELAY_S_MAX - REVOCATION_DELAY_S_MIN))
+            revoked_s = min(occurred_s + delay_s, self._newest_s)
+            # Recorded after the award, even when both are held back to the newest moment.
+            events.append((max(revoked_s, recorded_s), revoked_s, _REVOKED, platform, category,
+                           -points, who.pseudonym, self._event_id(platform), event_id))
+
+    def _event_id(self, platform: int) -> str:
+        self._event_numbers[platform] += 1
+        return f"{PLATFORMS[platform].event_id_prefix}{self._event_numbers[platform]:010d}"
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+MONTHLY_COLUMNS = ("resident", "platform", "category", "month", "awarded", "revoked",
+                   "deducted", "deductions")
+ENTRY_COLUMNS = ("seq", "kind", "platform", "event_id", "platform_seq", "resident", "category",
+                 "points", "occurred_at", "recorded_at", "revokes", "key_id", "body",
+                 "webhook_timestamp", "webhook_signature", "entry_hash")
+COPY_NULL = "\\N"
+SIGNATURE_BYTES = 64
+HASH_BYTES = 32
+SHANGHAI_OFFSET_S = 8 * 3600
+
+
+@dataclass(frozen=True)
+class Filled:
+    residents: int
+    monthly_rows: int
+    balances: int
+    entries: int
+    seconds: float
+
+
+def fill(ledger: Ledger, database_url: str, residents: int, with_entries: bool,
+         seed: int = SEED_DEFAULT) -> Filled:
+    """Register the four platforms (one key each) and write the county into the database."""
+    if residents < 1:
+        raise ValueError("a county has at least one resident")
+    started = time.perf_counter()
+    key_ids = _register_platforms(ledger)
+    months = history(ledger.clock())
+    generator = MonthGenerator(seed, months[-1].end_s)
+    entries_writer = _EntryWriter(key_ids, random.Random(seed + 2))  # noqa: S311 (test data)
+    monthly_rows = 0
+    with connect(database_url) as connection, _keys_built_after(connection, FILLED_TABLES):
+        for index, month in enumerate(months):
+            events: list[Event] | None = [] if with_entries else None
+            with connection.cursor().copy(_copy_statement("monthly_contributions",
+                                                          MONTHLY_COLUMNS)) as copy:
+                for lines in _monthly_lines(generator, residents, seed, index, month, events):
+                    monthly_rows += len(lines)
+                    copy.write("".join(lines))
+            if events:
+                events.sort(key=lambda event: event[0])  # stable: an award before its revocation
+                entries_writer.write(connection, events)
+        balances = _add_balances(connection)
+        _set_platform_heads(connection, entries_writer.platform_seqs)
+    _vacuum_analyze(database_url)
+    return Filled(residents, monthly_rows, balances, entries_writer.seq,
+                  time.perf_counter() - started)
+
+
+def _monthly_lines(generator: MonthGenerator, residents: int, seed: int, month_index: int,
+                   month: Month, events: list[Event] | None) -> Iterator[list[str]]:
+    """COPY lines of one month, a write's worth of residents at a time, in pseudonym order."""
+    for first in range(0, residents, RESIDENTS_PER_WRITE):
+        lines: list[str] = []
+        for number in range(first, min(first + RESIDENTS_PER_WRITE, residents)):
+            who = resident(number, seed)
+            cells = generator.cells(who, month_index, month, events)
+            lines.extend(
+                f"{who.pseudonym}\t{PLATFORMS[platform].code}\t{category}\t{month.label}\t"
+                f"{sums[0]}\t{sums[1]}\t{sums[2]}\t{sums[3]}\n"
+                for (platform, category), sums in sorted(cells.items()))
+        yield lines
+
+
+class _EntryWriter:
+    """Ledger entries in the order given, numbered on (seq, and each platform's seq).
+
+    They do not form a valid hash chain: entry_hash and the signature are random bytes of the
+    right size, the body an envelope of the right shape. Nothing reads the chain here, and
+    chaining millions of entries would cost more than the rest of the fill.
+    """
+
+    def __init__(self, key_ids: list[str], rng: random.Random) -> None:
+        self._key_ids = key_ids
+        self._rng = rng
+        self.seq = 0
+        self.platform_seqs = [0] * len(PLATFORMS)
+
+    def write(self, connection: psycopg.Connection[Any], events: list[Event]) -> None:
+        with connection.cursor().copy(_copy_statement("ledger_entries", ENTRY_COLUMNS)) as copy:
+            for start in range(0, len(events), ENTRIES_PER_WRITE):
+                copy.write("".join(self._line(event)
+                                   for event in events[start:start + ENTRIES_PER_WRITE]))
+
+    def _line(self, event: Event) -> str:
+        recorded_s, occurred_s, kind, platform, category, points, who, event_id, revokes = event
+        self.seq += 1
+        self.platform_seqs[platform] += 1
+        platform_seq = self.platform_seqs[platform]
+        code = PLATFORMS[platform].code
+        local = time.strftime("%Y-%m-%dT%H:%M:%S+08:00",
+                              time.gmtime(occurred_s + SHANGHAI_OFFSET_S))
+        revokes_member = f'"revokes":"{revokes}",' if revokes is not None else ""
+        body = (f'{{"category":"{category}","event_id":"{event_id}","occurred_at":"{local}",'
+                f'"platform":"{code}","points":{abs(points)},"resident":"{who}",'
+                f'{revokes_member}"seq":{platform_seq},"type":"{kind}"}}')
+        signature = base64.b64encode(self._rng.randbytes(SIGNATURE_BYTES)).decode("ascii")
+        return (f"{self.seq}\t{kind}\t{code}\t{event_id}\t{platform_seq}\t{who}\t{category}\t"
+                f"{points}\t{_utc(occurred_s)}\t{_utc(recorded_s)}\t"
+                f"{COPY_NULL if revokes is None else revokes}\t{self._key_ids[platform]}\t"
+                f"{body}\t{recorded_s}\tv1a,{signature}\t{self._rng.randbytes(HASH_BYTES).hex()}\n")
+
+
+@contextmanager
+def _keys_built_after(connection: psycopg.Connection[Any], tables: tuple[str, ...]
+                      ) -> Iterator[None]:
+    """The tables' keys, foreign keys and indexes dropped for the fill and built again after
+    it, in the same transaction (committed at the end): COPY into a table with its keys checks
+    each row's foreign key and inserts it into each index, three times slower than building
+    them whole. The tables end up with the constraints and indexes the migrations made, only
+    denser than years of inserts leave them. A key another table's foreign key refers to stays.
+    """
+    constraints: list[tuple[str, str, str]] = []  # (table, name, definition)
+    indexes: list[tuple[str, str]] = []  # (name, definition)
+    for table in tables:
+        constraints.extend((table, name, definition) for name, definition
+                           in connection.execute(_DROPPABLE_CONSTRAINTS, (table,)))
+        indexes.extend(connection.execute(_PLAIN_INDEXES, (table, table)))
+    for table, name, _ in constraints:
+        connection.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+            sql.Identifier(table), sql.Identifier(name)))
+    for name, _ in indexes:
+        connection.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    yield
+    for table, name, definition in constraints:  # keys first: the foreign keys come last
+        connection.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(
+            sql.Identifier(table), sql.Identifier(name)) + sql.SQL(definition))
+    for _, definition in indexes:
+        connection.execute(sql.SQL(definition))
+    connection.commit()
+
+
+FILLED_TABLES = ("monthly_contributions", "balances", "ledger_entries")
+# Primary keys and unique constraints that no foreign key relies on, then foreign keys.
+_DROPPABLE_CONSTRAINTS = """
+SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
+WHERE c.conrelid = %s::regclass AND c.contype IN ('p', 'u', 'f')
+  AND NOT (c.contype IN ('p', 'u') AND EXISTS (
+      SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid))
+ORDER BY c.contype = 'f', c.conname"""
+# Indexes of no constraint (the definitions name their table).
+_PLAIN_INDEXES = """
+SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+WHERE i.indrelid = %s::regclass AND NOT EXISTS (
+    SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = %s::regclass)
+ORDER BY i.indexrelid"""
+
+
+def _utc(seconds: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime(seconds))
+
+
+def _copy_statement(table: str, columns: tuple[str, ...]) -> str:
+    return f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+
+
+def _add_balances(connection: psycopg.Connection[Any]) -> int:
+    """Each resident's balance per platform: the sums of their monthly rows (nothing redeemed)."""
+    cursor = connection.execute(
+        "INSERT INTO balances (resident, platform, earned, deducted, revoked, redeemed, "
+        "spendable) SELECT resident, platform, sum(awarded), sum(deducted), sum(revoked), 0, "
+        "sum(awarded - revoked - deducted) FROM monthly_contributions GROUP BY 1, 2")
+    return cursor.rowcount
+
+
+def _set_platform_heads(connection: psycopg.Connection[Any], platform_seqs: list[int]) -> None:
+    for profile, last_seq in zip(PLATFORMS, platform_seqs, strict=True):
+        connection.execute("UPDATE platforms SET last_seq = %s WHERE code = %s",
+                           (last_seq, profile.code))
+
+
+def _vacuum_analyze(database_url: str) -> None:
+    """Statistics and visibility maps as autovacuum leaves them on a live ledger: the planner
+    and the index-only scans see the tables as they would in production."""
+    with connect(database_url, autocommit=True) as connection:
+        for table in ("monthly_contributions", "balances", "ledger_entries"):
+            connection.execute(f"VACUUM (ANALYZE) {table}")
+
+
+def connect(database_url: str, autocommit: bool = False) -> psycopg.Connection[Any]:
+    """A connection of the bench's own, without the ledger's statement timeout (one COPY of a
+    month of a large county may take longer than any request should), and with the memory to
+    sum the balances and build the indexes without spilling to disk."""
+    url = make_url(database_url)
+    connection = psycopg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        dbname=url.database, autocommit=autocommit, connect_timeout=CONNECT_TIMEOUT_S)
+    connection.execute("SET statement_timeout = 0")
+    connection.execute(f"SET work_mem = '{FILL_WORK_MEM_MB}MB'")
+    connection.execute(f"SET maintenance_work_mem = '{FILL_WORK_MEM_MB}MB'")
+    return connection
+
+
+def _register_platforms(ledger: Ledger) -> list[str]:
+    """The four platforms with one key each; the key ids, in PLATFORMS order."""
+    key_ids: list[str] = []
+    with ledger.sessions.begin() as session:
+        for profile in PLATFORMS:
+            now = ledger.clock()
+            registry.add_platform(session, profile.code, profile.name, profile.township, now)
+            _, registered = registry.generate_key(session, profile.code, now)
+            key_ids.append(registered.key_id)
+    return key_ids
+
+
+# -- the rules --------------------------------------------------------------------------------
+
+def put_in_force(ledger: Ledger, document: dict[str, Any], comment: str) -> int:
+    """Draft, submit, simulate and approve under four eyes: the version is active now."""
+    version = draft(ledger, document, comment)
+    simulations.simulate(ledger.sessions, RISK_APPROVER, version, ledger.clock())
+    with ledger.sessions.begin() as session:
+        lifecycle.approve(session, RISK_APPROVER, version, "impact reviewed", ledger.clock())
+    return version
+
+
+def draft(ledger: Ledger, document: dict[str, Any], comment: str) -> int:
+    """A version drafted and submitted by the author."""
+    with ledger.sessions.begin() as session:
+        version = lifecycle.draft(session, RISK_AUTHOR, document, comment, ledger.clock())
+    with ledger.sessions.begin() as session:
+        lifecycle.submit(session, RISK_AUTHOR, version, "ready for review", ledger.clock())
+    return version
+
+
+def put_default_in_force(ledger: Ledger) -> int:
+    return put_in_force(ledger, DEFAULT_RULESET, "the default policy for the four towns")
+
+
+def add_officers(ledger: Ledger) -> None:
+    with ledger.sessions.begin() as session:
+        for officer in (RISK_AUTHOR, RISK_APPROVER):
+            access.add_user(session, officer.username, officer.role, None, ledger.clock())
+
+
+def credit_system_token(ledger: Ledger) -> str:
+    """A bearer token of the loan system's user (created here)."""
+    with ledger.sessions.begin() as session:
+        access.add_user(session, CREDIT_SYSTEM_USER, "credit_system", None, ledger.clock())
+        session.flush()
+        token, _ = access.create_token(session, CREDIT_SYSTEM_USER, ledger.clock())
+    return token
+
+
+def require_postgresql(settings: Settings, bench: str) -> None:
+    if make_url(settings.database_url).get_backend_name() != "postgresql":
+        raise BenchRefused(f"bench {bench} needs PostgreSQL: POINTSLEDGER_DATABASE_URL points to "
+                           "SQLite (the scratch database is created on its server)")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (VmHWM, Linux)."""
+    return _memory_mb("VmHWM")
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (VmRSS, Linux)."""
+    return _memory_mb("VmRSS")
+
+
+def _memory_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise BenchFailed(f"cannot read this process's memory ({field}) from /proc")
