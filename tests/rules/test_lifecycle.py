@@ -108,6 +108,24 @@ def test_a_simulation_against_a_version_no_longer_active_does_not_count(
     assert _status(ledger, third) == (Status.APPROVED, True)
 
 
+def test_an_approval_whose_clock_was_read_before_anothers_comes_after_it(
+        ledger_with_platforms: Ledger) -> None:
+    """Officers read the time, then wait for the lock: the one served second may carry the
+    earlier time. It is decided after the first approval all the same."""
+    ledger = ledger_with_platforms
+    activate(ledger, spec_document())
+    second, third = draft(ledger, spec_document(name="B")), draft(ledger, spec_document(name="C"))
+    for version in (second, third):
+        submit(ledger, version)
+        simulate(ledger, version)
+    read_before_the_lock = now()
+    approve(ledger, second)
+
+    with pytest.raises(Conflict) as refused, ledger.sessions.begin() as session:
+        lifecycle.approve(session, APPROVER, third, "late", read_before_the_lock)
+    assert refused.value.code == "simulation_required"
+
+
 def test_only_risk_officers_change_rules(ledger_with_platforms: Ledger) -> None:
     ledger = ledger_with_platforms
     with pytest.raises(Forbidden), ledger.sessions.begin() as session:

@@ -105,8 +105,10 @@ def approve(session: Session, actor: Actor, version: int, comment: str, now: dat
             effective_from: datetime | None = None) -> None:
     require_officer(actor)
     comment = _checked_comment(comment)
-    effective_from = _checked_effective_from(effective_from, now)
+    _checked_effective_from(effective_from, now)
     lock_audit_trail(session)
+    now = _not_before_earlier_steps(session, now)
+    effective_from = _checked_effective_from(effective_from, now)
     versions = load_versions(session, now)
     state = versions.get(version)
     _require_status(state, Status.SUBMITTED, "approved")
@@ -131,6 +133,14 @@ def approve(session: Session, actor: Actor, version: int, comment: str, now: dat
         raise Conflict(f"approving version {version} needs a simulation of it against the "
                        f"{against}: run one first", code="simulation_required")
     _transition(session, actor, state, "approved", comment, now, effective_from, simulation_id)
+
+
+def _not_before_earlier_steps(session: Session, now: datetime) -> datetime:
+    """`now` was read before the lock was ours: another officer's step may have been decided,
+    with a later time, while we waited. Ours comes after it, so its time does too (else an
+    approval made just before ours would not yet be in force at our `now`)."""
+    latest: datetime | None = session.scalar(select(func.max(RuleSetTransition.at)))
+    return now if latest is None else max(now, latest)
 
 
 def _latest_simulation(session: Session, version: int, baseline: int | None) -> int | None:
