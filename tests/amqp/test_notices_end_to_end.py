@@ -133,6 +133,8 @@ def test_adapter_run_delivers_notices_for_the_residents_it_has_seen(
                        public_key_bytes(LEDGER_KEY))}
     records = generate(random.Random(8), 20, 0, datetime.now(UTC))
     id_number = records[0]["sfzh"]
+    # As `amqp setup` does in a deployment: the notice must not race the adapter's own declaring.
+    declare(amqp_url, [PLATFORM])
     with NoticeRecorder() as recorder:
         adapter = subprocess.Popen(
             [POINTSLEDGER, "adapter", "run", PLATFORM, "--key-file", str(key_file),
