@@ -35,4 +35,8 @@ class EntryKind(StrEnum):
 
     @property
     def delta_sign(self) -> int:
-        return 1 if self in (EntryKind.AWARDED, EntryKind.REDEMPTION_REVERSED) else -1
+        return 1 if self in _ADDING_KINDS else -1
+
+
+# Looked up per appended entry: a set built once, not a tuple of members built per call.
+_ADDING_KINDS = frozenset({EntryKind.AWARDED, EntryKind.REDEMPTION_REVERSED})

@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 import rfc8785
@@ -22,10 +23,12 @@ JSON_SAFE_INTEGER_MAX = 2**53 - 1
 
 
 def rfc3339_utc(moment: datetime) -> str:
-    """UTC with a `Z`; microseconds only when present, so the text round-trips exactly."""
-    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    pattern = "%Y-%m-%dT%H:%M:%S.%fZ" if utc.microsecond else "%Y-%m-%dT%H:%M:%SZ"
-    return utc.strftime(pattern)
+    """UTC with a `Z`; microseconds only when present, so the text round-trips exactly.
+
+    (`isoformat` writes the six digits of microseconds exactly when there are any, and is
+    several times faster than `strftime`.)"""
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment
+    return utc.replace(tzinfo=None).isoformat() + "Z"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,61 @@ def _plain_member(key: object, value: object) -> bool:
             and -JSON_SAFE_INTEGER_MAX <= value <= JSON_SAFE_INTEGER_MAX)
 
 
+def entry_canonical_json(entry: LedgerEntry) -> bytes:
+    """`canonical_json(entry.document())`, written directly: the members in JCS order (sorted
+    ASCII names), strings escaped as `json.dumps` escapes them. Appending hashes every entry,
+    and this is about four times faster than building the document and serializing it."""
+    if not (_safe_integer(entry.platform_seq) and _safe_integer(entry.webhook_timestamp)
+            and _safe_integer(entry.seq) and _safe_integer(entry.points)):
+        return canonical_json(entry.document())
+    members = []
+    if entry.body is not None:
+        members.append('"body":' + encode_basestring(entry.body))
+    if entry.branch is not None:
+        members.append('"branch":' + encode_basestring(entry.branch))
+    if entry.category is not None:
+        members.append('"category":' + encode_basestring(entry.category))
+    if entry.event_id is not None:
+        members.append('"event_id":' + encode_basestring(entry.event_id))
+    if entry.key_id is not None:
+        members.append('"key_id":' + encode_basestring(entry.key_id))
+    members.append('"kind":' + encode_basestring(entry.kind))
+    members.append(f'"occurred_at":"{rfc3339_utc(entry.occurred_at)}"')
+    members.append('"platform":' + encode_basestring(entry.platform))
+    if entry.platform_seq is not None:
+        members.append(f'"platform_seq":{entry.platform_seq}')
+    members.append(f'"points":{entry.points}')
+    members.append(f'"recorded_at":"{_batch_moment_text(entry.recorded_at)}"')
+    if entry.redemption_id is not None:
+        members.append('"redemption_id":' + encode_basestring(entry.redemption_id))
+    members.append('"resident":' + encode_basestring(entry.resident))
+    if entry.revokes is not None:
+        members.append('"revokes":' + encode_basestring(entry.revokes))
+    members.append(f'"seq":{entry.seq}')
+    if entry.webhook_signature is not None:
+        members.append('"webhook_signature":' + encode_basestring(entry.webhook_signature))
+    if entry.webhook_timestamp is not None:
+        members.append(f'"webhook_timestamp":{entry.webhook_timestamp}')
+    return ("{" + ",".join(members) + "}").encode("utf-8")
+
+
+_last_batch_moment: tuple[datetime | None, str] = (None, "")
+
+
+def _batch_moment_text(moment: datetime) -> str:
+    """rfc3339_utc of a moment shared by a whole batch (its entries' recorded_at), made once."""
+    global _last_batch_moment
+    last, text = _last_batch_moment
+    if moment is not last:
+        text = rfc3339_utc(moment)
+        _last_batch_moment = (moment, text)
+    return text
+
+
+def _safe_integer(value: int | None) -> bool:
+    return value is None or -JSON_SAFE_INTEGER_MAX <= value <= JSON_SAFE_INTEGER_MAX
+
+
 def leaf_hash(document: dict[str, Any]) -> bytes:
     return hashlib.sha256(LEAF_PREFIX + canonical_json(document)).digest()
 
@@ -105,4 +163,5 @@ def chain_hash(previous: bytes, leaf: bytes) -> bytes:
 
 
 def next_entry_hash(previous: bytes, entry: LedgerEntry) -> bytes:
-    return chain_hash(previous, leaf_hash(entry.document()))
+    leaf = hashlib.sha256(LEAF_PREFIX + entry_canonical_json(entry)).digest()
+    return chain_hash(previous, leaf)

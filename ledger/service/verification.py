@@ -24,8 +24,8 @@ from ledger.contract.webhook import (
     parse_signature_headers,
     verifying_key,
 )
+from ledger.domain.keyring import Keyring
 from ledger.domain.outcomes import Outcome, Reason
-from ledger.service.keyring import Keyring
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from ledger.infra.amqp.errors import (
 )
 from ledger.infra.amqp.messages import delivery_from_message
 from ledger.infra.amqp.stage_one import StageOneAhead
-from ledger.infra.amqp.stage_one_helper import Verified
+from ledger.infra.amqp.stage_one_wire import Verified
 from ledger.infra.amqp.topology import (
     LEDGER_QUEUE,
     connection_parameters,
@@ -227,11 +227,11 @@ class LedgerConsumer:
             self._connection.process_data_events(time_limit=self._receive_wait_s())
         if self._batch_ready():
             previous, self._in_hand = self._in_hand, None
-            # The helper takes one batch at a time: collect the older verdicts first.
-            verified = None if previous is None else self._verdicts(previous)
+            # The new batch goes to the helper first, so it is verified as soon as the helper
+            # is done with the previous one, whose verdicts are then collected and appended.
             self._in_hand = self._cut_batch()
             if previous is not None:
-                self._append(previous, verified)
+                self._append(previous, self._verdicts(previous))
         elif self._in_hand is not None and not self._pending:
             batch, self._in_hand = self._in_hand, None
             self._append(batch, self._verdicts(batch))

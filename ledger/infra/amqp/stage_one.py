@@ -1,15 +1,17 @@
-"""Stage one of the next batch (signatures) in a helper process, while this batch is appended.
+"""Stage one of the next batches (signatures) in a helper process, while this batch is appended.
 
 Ed25519 verification is the largest share of the ingest work that does not need the ledger's
-history. Running it one batch ahead in another process puts it on another core. A thread would
-not: the appending thread and a verifying thread then hand the GIL to each other at every
-signature and every database round trip, and both run slower than one thread alone.
+history. Running it ahead in another process puts it on another core. A thread would not: the
+appending thread and a verifying thread then hand the GIL to each other at every signature and
+every database round trip, and both run slower than one thread alone.
 
 The helper (stage_one_helper) gets the keyring, the time and the allowed skew with each batch and
-runs exactly `verify_delivery`, the function Ingestor.verify runs. At most one batch is
-outstanding. Whatever goes wrong with the helper (it cannot start, it died, it is wedged),
-`result` answers None and the Ingestor verifies that batch itself: the helper can make ingestion
-faster, never different.
+runs exactly `verify_delivery`, the function Ingestor.verify runs. Up to two batches are
+outstanding, answered in the order they were submitted: the consumer hands over the next batch
+before it waits for the verdicts of the one before, so the helper never waits for the consumer.
+Whatever goes wrong with the helper (it cannot start, it died, it is wedged), `result` answers
+None and the Ingestor verifies that batch itself: the helper can make ingestion faster, never
+different.
 """
 
 from __future__ import annotations
@@ -17,16 +19,23 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import pickle
 import select
 import subprocess
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import IO
+from typing import IO, Any
 
-from ledger.infra.amqp.stage_one_helper import FRAME_HEADER, Verified
+from ledger.infra.amqp.stage_one_wire import (
+    FRAME_HEADER,
+    Verified,
+    decode_verdicts,
+    encode_request,
+    frame,
+    unmarshal,
+)
 from ledger.service.ingest import Ingestor
 from ledger.service.verification import Delivery
 
@@ -39,6 +48,7 @@ RESULT_TIMEOUT_S = 60.0
 HELPER_RESTART_DELAY_S = 60.0
 HELPER_EXIT_TIMEOUT_S = 10.0
 READ_CHUNK_BYTES = 1 << 20
+OUTSTANDING_MAX = 2
 
 
 class _HelperFailed(Exception):
@@ -52,7 +62,8 @@ class StageOneAhead:
         self._clock = clock
         self._clock_skew_s = clock_skew_s
         self._helper: subprocess.Popen[bytes] | None = None
-        self._outstanding: int | None = None
+        # (ticket, deliveries) of each batch submitted and not yet answered, oldest first.
+        self._outstanding: deque[tuple[int, Sequence[Delivery]]] = deque()
         self._next_ticket = 0
         self._unavailable_until = 0.0
 
@@ -67,9 +78,9 @@ class StageOneAhead:
     def submit(self, deliveries: Sequence[Delivery]) -> int | None:
         """A ticket for the verdicts of these deliveries, or None (then verify in-process).
 
-        The previous ticket must have been redeemed or dropped (see `result` and `drop`)."""
-        if self._outstanding is not None:
-            self.drop()
+        With two batches already outstanding, the older one is dropped first."""
+        while len(self._outstanding) >= OUTSTANDING_MAX:
+            self._discard_oldest()
         helper = self._running_helper()
         if helper is None:
             return None
@@ -78,44 +89,63 @@ class StageOneAhead:
         except Exception as error:
             log.debug("no keyring for stage one ahead (%s)", type(error).__name__)
             return None
-        request = pickle.dumps((list(deliveries), keyring, self._clock(), self._clock_skew_s),
-                               protocol=pickle.HIGHEST_PROTOCOL)
+        request = frame(encode_request(deliveries, keyring, self._clock(), self._clock_skew_s))
         try:
             assert helper.stdin is not None
-            helper.stdin.write(FRAME_HEADER.pack(len(request)) + request)
+            helper.stdin.write(request)
             helper.stdin.flush()
         except OSError as error:
             self._fail(error)
             return None
         self._next_ticket += 1
-        self._outstanding = self._next_ticket
-        return self._outstanding
+        self._outstanding.append((self._next_ticket, deliveries))
+        return self._next_ticket
 
     def result(self, ticket: int | None) -> Verified | None:
-        """The verdicts for that ticket, or None when the Ingestor must verify itself."""
-        if ticket is None or ticket != self._outstanding or self._helper is None:
+        """The verdicts for that ticket, or None when the Ingestor must verify itself.
+
+        Batches submitted before it and not asked for are dropped."""
+        if ticket is None or self._helper is None:
             return None
-        self._outstanding = None
+        if not any(outstanding == ticket for outstanding, _ in self._outstanding):
+            return None
+        while self._outstanding[0][0] != ticket:
+            self._discard_oldest()
+            if self._helper is None:
+                return None
+        _, deliveries = self._outstanding.popleft()
         try:
-            assert self._helper.stdout is not None
-            payload = _read_frame(self._helper.stdout, time.monotonic() + RESULT_TIMEOUT_S)
-            # The helper is our own child process, on a private pipe.
-            verified: Verified = pickle.loads(payload)  # noqa: S301
+            return decode_verdicts(self._read_answer(), deliveries)
         except Exception as error:  # wedged, ended, or a garbled answer: all the same here
             self._fail(error)
             return None
-        return verified
 
     def drop(self) -> None:
-        """Forget the outstanding batch (its messages went back to the queue)."""
-        if self._outstanding is not None:
-            self.result(self._outstanding)
+        """Forget every outstanding batch (their messages went back to the queue)."""
+        while self._outstanding and self._helper is not None:
+            self._discard_oldest()
+        self._outstanding.clear()
 
     def close(self) -> None:
         helper, self._helper = self._helper, None
-        self._outstanding = None
+        self._outstanding.clear()
         if helper is not None:
             _end(helper)
+
+    def _discard_oldest(self) -> None:
+        """Read and forget the oldest outstanding answer, so the next one can be read."""
+        self._outstanding.popleft()
+        if self._helper is None:
+            self._outstanding.clear()
+            return
+        try:
+            self._read_answer()
+        except Exception as error:
+            self._fail(error)
+
+    def _read_answer(self) -> Any:
+        assert self._helper is not None and self._helper.stdout is not None
+        return unmarshal(_read_frame(self._helper.stdout, time.monotonic() + RESULT_TIMEOUT_S))
 
     def _running_helper(self) -> subprocess.Popen[bytes] | None:
         if self._helper is not None:

@@ -1,28 +1,34 @@
 """The stage-one helper process: verifies batches the consumer sends it, and nothing else.
 
 Run by StageOneAhead as `python -m ledger.infra.amqp.stage_one_helper`. Requests and answers are
-pickled frames (a 4-byte big-endian length, then the pickle) on stdin and stdout, which are
-private pipes between the consumer and this process. The helper ends when its stdin closes: when
-the consumer closes it, and also when the consumer is killed.
+marshal frames (stage_one_wire) on stdin and stdout, private pipes between the consumer and this
+process. It imports no database or broker code, which keeps it small. The helper ends when its
+stdin closes: when the consumer closes it, and also when the consumer is killed.
+
+Requests are read by a thread of their own, so the consumer can hand over the next batch while
+this one is verified: with both pipes full, a helper that only read between answers and a
+consumer writing its next request would each wait for the other forever.
 """
 
 from __future__ import annotations
 
-import pickle
+import queue
 import signal
-import struct
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from ledger.domain.outcomes import Outcome
-from ledger.service.keyring import Keyring
-from ledger.service.verification import Delivery, VerifiedEvent, verify_delivery
-
-FRAME_HEADER = struct.Struct(">I")
-
-Verified = list[VerifiedEvent | Outcome]
+from ledger.domain.keyring import Keyring
+from ledger.infra.amqp.stage_one_wire import (
+    Verified,
+    decode_request,
+    encode_verdicts,
+    frame,
+    read_frame,
+)
+from ledger.service.verification import Delivery, verify_delivery
 
 
 def verify_all(deliveries: Sequence[Delivery], keyring: Keyring, now: datetime,
@@ -31,21 +37,10 @@ def verify_all(deliveries: Sequence[Delivery], keyring: Keyring, now: datetime,
     return [verify_delivery(delivery, keyring, now, clock_skew_s) for delivery in deliveries]
 
 
-def read_frame(stream: BinaryIO) -> bytes | None:
-    """The next frame, or None at the end of the stream."""
-    header = stream.read(FRAME_HEADER.size)
-    if len(header) < FRAME_HEADER.size:
-        return None
-    (length,) = FRAME_HEADER.unpack(header)
-    payload = stream.read(length)
-    if len(payload) < length:
-        return None
-    return payload
-
-
-def write_frame(stream: BinaryIO, payload: bytes) -> None:
-    stream.write(FRAME_HEADER.pack(len(payload)) + payload)
-    stream.flush()
+def _read_requests(stream: BinaryIO, requests: queue.SimpleQueue[Any]) -> None:
+    while (request := read_frame(stream)) is not None:
+        requests.put(request)
+    requests.put(None)
 
 
 def main() -> None:
@@ -53,12 +48,13 @@ def main() -> None:
     # must not end the helper under the batch in hand.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    requests, answers = sys.stdin.buffer, sys.stdout.buffer
-    while (request := read_frame(requests)) is not None:
-        # The frames come from the consumer that started this process, over a private pipe.
-        deliveries, keyring, now, clock_skew_s = pickle.loads(request)  # noqa: S301
-        write_frame(answers, pickle.dumps(verify_all(deliveries, keyring, now, clock_skew_s),
-                                          protocol=pickle.HIGHEST_PROTOCOL))
+    requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    threading.Thread(target=_read_requests, args=(sys.stdin.buffer, requests),
+                     daemon=True).start()
+    answers = sys.stdout.buffer
+    while (request := requests.get()) is not None:
+        answers.write(frame(encode_verdicts(verify_all(*decode_request(request)))))
+        answers.flush()
 
 
 if __name__ == "__main__":
