@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -109,6 +110,7 @@ def consume() -> None:
 
         previous = {number: signal.signal(number, request_stop)
                     for number in (signal.SIGTERM, signal.SIGINT)}
+        _freeze_startup_objects()
         try:
             consumer.run()
         except BrokerAccessRefused as error:
@@ -116,6 +118,14 @@ def consume() -> None:
         finally:
             for number, handler in previous.items():
                 signal.signal(number, handler)
+
+
+def _freeze_startup_objects() -> None:
+    """The objects made so far (modules, mappings, the engine) live as long as the process:
+    `gc.freeze` keeps every later collection from walking them again while batches are in hand.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _require_current_schema(ledger: Ledger) -> None:
