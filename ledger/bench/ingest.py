@@ -46,7 +46,7 @@ from ledger.settings import Settings
 
 TARGET_RATIO = 0.5
 RSS_TARGET_MB = 150
-EVENTS_DEFAULT = 20_000
+EVENTS_DEFAULT = 100_000
 BENCH_PLATFORM = "bench"
 POLL_INTERVAL_S = 0.05
 # The wait for the ledger gives up when the consumer is slower than this (and after 60 s at least).

@@ -84,6 +84,11 @@ def _refuse_constant(name: str) -> Any:
     raise MalformedJson(f"{name} is not valid JSON")
 
 
+# One decoder for every body: `json.loads` with hooks builds a new one per call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs_without_duplicates,
+                            parse_constant=_refuse_constant)
+
+
 def load_json_object(body: bytes) -> dict[str, Any]:
     """Decode strict UTF-8 JSON; a duplicate key or a non-object body is a schema error."""
     try:
@@ -91,9 +96,7 @@ def load_json_object(body: bytes) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise MalformedJson("the body is not valid UTF-8") from None
     try:
-        document = json.loads(
-            text, object_pairs_hook=_pairs_without_duplicates, parse_constant=_refuse_constant
-        )
+        document = _DECODER.decode(text)
     except _DuplicateKeyError as error:
         raise SchemaInvalid({error.key: "duplicate key"}) from None
     except json.JSONDecodeError as error:
