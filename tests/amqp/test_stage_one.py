@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.bootstrap import Ledger, build
 from ledger.contract.signing import EventSigner
+from ledger.infra.amqp import stage_one as stage_one_module
 from ledger.infra.amqp.stage_one import StageOneAhead
 from ledger.service.verification import Delivery
 from tests.conftest import make_settings
@@ -53,6 +55,43 @@ def test_the_helper_gives_the_verdicts_the_ingestor_would(
     assert verdicts == embedded_ledger.ingestor.verify(deliveries)
 
 
+def test_two_batches_ahead_are_answered_in_order_even_when_larger_than_a_pipe(
+        embedded_ledger: Ledger, stage_one: StageOneAhead) -> None:
+    """Each request is far above the 64 KiB a pipe holds: neither side may wait for the other."""
+    platform = register_platform(embedded_ledger.sessions)
+    first = [platform.delivery(channel="amqp") for _ in range(1500)]
+    second = [platform.delivery(channel="amqp") for _ in range(1500)]
+
+    first_ticket, second_ticket = stage_one.submit(first), stage_one.submit(second)
+
+    assert stage_one.result(first_ticket) == embedded_ledger.ingestor.verify(first)
+    assert stage_one.result(second_ticket) == embedded_ledger.ingestor.verify(second)
+
+
+def test_a_third_batch_drops_the_oldest_one(
+        embedded_ledger: Ledger, stage_one: StageOneAhead) -> None:
+    deliveries = _deliveries(embedded_ledger)
+    oldest = stage_one.submit(deliveries[:2])
+    middle = stage_one.submit(deliveries[2:5])
+    newest = stage_one.submit(deliveries[5:])
+
+    assert stage_one.result(oldest) is None  # dropped: the Ingestor verifies it itself
+    assert stage_one.result(middle) == embedded_ledger.ingestor.verify(deliveries[2:5])
+    assert stage_one.result(newest) == embedded_ledger.ingestor.verify(deliveries[5:])
+
+
+def test_asking_for_a_later_batch_drops_the_earlier_one(
+        embedded_ledger: Ledger, stage_one: StageOneAhead) -> None:
+    deliveries = _deliveries(embedded_ledger)
+    earlier, later = stage_one.submit(deliveries[:4]), stage_one.submit(deliveries[4:])
+
+    assert stage_one.result(later) == embedded_ledger.ingestor.verify(deliveries[4:])
+    assert stage_one.result(earlier) is None
+    # The helper is still in step: the next batch gets its own verdicts.
+    assert stage_one.result(stage_one.submit(deliveries)) == \
+        embedded_ledger.ingestor.verify(deliveries)
+
+
 def test_a_helper_that_died_leaves_the_verifying_to_the_ingestor(
         embedded_ledger: Ledger, stage_one: StageOneAhead) -> None:
     deliveries = _deliveries(embedded_ledger)
@@ -72,3 +111,22 @@ def test_closing_ends_the_helper(stage_one: StageOneAhead) -> None:
     stage_one.close()
     assert stage_one.helper_pid is None
     assert not Path(f"/proc/{pid}").exists()
+
+
+def test_a_wedged_helper_does_not_wedge_the_consumer(
+        embedded_ledger: Ledger, stage_one: StageOneAhead,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stopped helper takes no more of a request than the pipe holds, and answers nothing."""
+    monkeypatch.setattr(stage_one_module, "RESULT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(stage_one_module, "HELPER_EXIT_TIMEOUT_S", 0.5)
+    platform = register_platform(embedded_ledger.sessions)
+    deliveries = [platform.delivery(channel="amqp") for _ in range(1500)]
+    stage_one.start()
+    assert stage_one.helper_pid is not None
+    os.kill(stage_one.helper_pid, signal.SIGSTOP)
+
+    started = time.monotonic()
+    ticket = stage_one.submit(deliveries)
+    assert stage_one.result(ticket) is None
+    assert time.monotonic() - started < 5
+    assert stage_one.helper_pid is None  # given up on (and killed): verified in-process for now

@@ -92,9 +92,8 @@ class StageOneAhead:
         request = frame(encode_request(deliveries, keyring, self._clock(), self._clock_skew_s))
         try:
             assert helper.stdin is not None
-            helper.stdin.write(request)
-            helper.stdin.flush()
-        except OSError as error:
+            _write_all(helper.stdin, request, time.monotonic() + RESULT_TIMEOUT_S)
+        except (OSError, _HelperFailed) as error:
             self._fail(error)
             return None
         self._next_ticket += 1
@@ -155,6 +154,8 @@ class StageOneAhead:
         try:
             self._helper = subprocess.Popen(  # noqa: S603 (our interpreter, our module)
                 HELPER_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            assert self._helper.stdin is not None
+            os.set_blocking(self._helper.stdin.fileno(), False)
         except OSError as error:
             self._fail(error)
             return None
@@ -165,6 +166,21 @@ class StageOneAhead:
                     type(error).__name__, HELPER_RESTART_DELAY_S)
         self._unavailable_until = time.monotonic() + HELPER_RESTART_DELAY_S
         self.close()
+
+
+def _write_all(stream: IO[bytes], data: bytes, deadline: float) -> None:
+    """Write through the (non-blocking) pipe as the helper reads it, giving up at the deadline:
+    a wedged helper must not wedge the consumer."""
+    descriptor = stream.fileno()
+    view = memoryview(data)
+    while True:
+        with contextlib.suppress(BlockingIOError):  # the pipe is full: wait below
+            view = view[os.write(descriptor, view):]
+        if not view:
+            return
+        remaining_s = deadline - time.monotonic()
+        if remaining_s <= 0 or not select.select([], [descriptor], [], remaining_s)[1]:
+            raise _HelperFailed("the helper did not take its batch in time")
 
 
 def _read_frame(stream: IO[bytes], deadline: float) -> bytes:
