@@ -4,6 +4,9 @@ The cursor lives in the outbox and is saved in the same transaction as the page'
 crash between the two can neither skip a page nor count one twice (a page read again after a
 crash before the commit is simply read again; its records are recognized as retries anyway).
 While the platform is down the poller backs off, warns once per outage, and never gives up.
+A platform that refuses the request (a 4xx answer other than 408 or 429: a wrong URL, a revoked
+access) is not down: that is logged as an error, which an operator must fix, and the poller asks
+again at its longest back-off, so that it goes on by itself once the platform accepts again.
 """
 
 from __future__ import annotations
@@ -27,8 +30,16 @@ REQUEST_TIMEOUT_S = 10.0
 BACKOFF_MAX_S = 300.0
 
 
+# Client errors that say "not now" rather than "never like this".
+TRANSIENT_CLIENT_ERRORS = frozenset({408, 429})
+
+
 class PlatformDown(Exception):
     """The platform did not answer with a readable page; try again later."""
+
+
+class PlatformRefuses(PlatformDown):
+    """The platform answered a client error: asking again the same way will not help."""
 
 
 class PollingSource:
@@ -40,6 +51,7 @@ class PollingSource:
         self._outbox = outbox
         self._backoff = Backoff(interval_s, max(interval_s, BACKOFF_MAX_S))
         self._outage = False
+        self._refusal: str | None = None  # the refusal last logged, to log each one once
 
     def run(self, intake: Intake, stop: threading.Event, notify: Notify) -> None:
         cursor = self._outbox.state(CURSOR_STATE)  # survives restarts
@@ -48,6 +60,10 @@ class PollingSource:
             try:
                 page = self.fetch(cursor)
                 following, accepted = self._take(page, cursor, intake)
+            except PlatformRefuses as error:
+                self._note_refusal(str(error))
+                stop.wait(self._backoff.longest_delay_s)
+                continue
             except PlatformDown as error:
                 self._note_outage(str(error))
                 stop.wait(self._backoff.next_delay_s())
@@ -73,6 +89,8 @@ class PollingSource:
             with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT_S) as response:  # noqa: S310 (the operator's http URL)
                 page: bytes = response.read()
         except urllib.error.HTTPError as error:
+            if 400 <= error.code < 500 and error.code not in TRANSIENT_CLIENT_ERRORS:
+                raise PlatformRefuses(f"HTTP {error.code} from {url}") from None
             raise PlatformDown(f"HTTP {error.code} from {url}") from None
         except (urllib.error.URLError, OSError) as error:  # refused, reset, timed out
             raise PlatformDown(f"{url}: {error}") from None
@@ -99,8 +117,17 @@ class PollingSource:
             log.warning("the platform is unavailable, retrying with back-off: %s", detail)
             self._outage = True
 
+    def _note_refusal(self, detail: str) -> None:
+        if self._refusal != detail:
+            log.error("the platform refuses the poll (%s): check the adapter's --url and its "
+                      "access to the platform; asking again every %.0f s", detail,
+                      self._backoff.longest_delay_s)
+            self._refusal = detail
+        self._outage = True
+
     def _note_recovery(self) -> None:
         if self._outage:
             log.info("the platform is available again")
             self._outage = False
+            self._refusal = None
         self._backoff.reset()

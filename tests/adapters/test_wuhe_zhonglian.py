@@ -145,6 +145,24 @@ def test_a_platform_outage_is_waited_out(server: PlatformServer, outbox: Outbox,
     assert len(warnings) == 1  # one warning per outage, not per attempt
 
 
+def test_a_platform_that_refuses_the_poll_is_an_error_not_an_outage(
+        server: PlatformServer, outbox: Outbox, intake: Intake,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A wrong URL answers 404 however often it is asked: said once, as an error."""
+    caplog.set_level(logging.INFO, logger="adapters.wuhe_zhonglian.poller")
+    running = Running(server.url + "/no-such-api", outbox, intake)
+    try:
+        wait_until(lambda: any(record.levelno == logging.ERROR for record in caplog.records))
+        assert running.thread.is_alive()
+    finally:
+        running.stop()  # promptly, although it waits its longest back-off before asking again
+    errors = [record.getMessage() for record in caplog.records
+              if record.levelno >= logging.WARNING]
+    assert len(errors) == 1
+    assert "refuses the poll (HTTP 404" in errors[0] and "--url" in errors[0]
+    assert outbox.status()["last_seq"] == 0
+
+
 def test_an_unreachable_platform_never_crashes_the_source(outbox: Outbox,
                                                           intake: Intake) -> None:
     platform = PlatformServer([]).start()

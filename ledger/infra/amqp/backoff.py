@@ -12,6 +12,10 @@ class Backoff:
         self._max_s = max_s
         self._next_s = first_s
 
+    @property
+    def longest_delay_s(self) -> float:
+        return self._max_s
+
     def next_delay_s(self) -> float:
         delay = self._next_s
         self._next_s = min(self._next_s * 2, self._max_s)
