@@ -51,9 +51,9 @@ from ledger.service.ingest import Ingestor
 
 log = logging.getLogger(__name__)
 
-# Each batch costs a few fixed round trips and one commit (fsync) whatever its size; at 1500
+# Each batch costs a few fixed round trips and one commit (fsync) whatever its size; at 2000
 # those are a small share, and the messages in hand stay well under the memory target.
-batch_size_max = 1500
+batch_size_max = 2000
 # A lone message waits at most this long for others to share its transaction.
 batch_wait_s_max = 0.05
 # The batch being appended, the next one being verified, and the one being received.
