@@ -30,6 +30,7 @@ from ledger.infra.amqp.topology import (
     declare_topology,
     outbound_queue,
 )
+from ledger.infra.db.consumer_lock import ConsumerLock
 from ledger.infra.db.migrate import alembic_config
 from ledger.service import registry
 from ledger.settings import Settings
@@ -103,7 +104,7 @@ def consume() -> None:
         _require_current_schema(ledger)
         stage_one = StageOneAhead(ledger.ingestor, ledger.clock, settings.clock_skew_s)
         consumer = LedgerConsumer(amqp_url, ledger.ingestor, lambda: platform_codes(ledger),
-                                  stage_one)
+                                  stage_one, ConsumerLock(ledger.engine))
 
         def request_stop(_signal_number: int, _frame: FrameType | None) -> None:
             consumer.stop()

@@ -18,6 +18,8 @@ from ledger.service.keyring import Keyring, load_keyring
 from ledger.service.verification import Delivery, VerifiedEvent, verify_delivery
 
 Clock = Callable[[], datetime]
+# Runs first inside each append transaction; raises to refuse the batch (see ConsumerLock).
+Guard = Callable[[Session], None]
 
 
 def utc_now() -> datetime:
@@ -44,7 +46,8 @@ class Ingestor:
                 for delivery in deliveries]
 
     def ingest(self, deliveries: Sequence[Delivery], *,
-               verified: Sequence[VerifiedEvent | Outcome] | None = None) -> list[Outcome]:
+               verified: Sequence[VerifiedEvent | Outcome] | None = None,
+               guard: Guard | None = None) -> list[Outcome]:
         """Every delivery's outcome, in order; all of it committed before this returns.
 
         `verified` is stage one already done for exactly these deliveries, so a consumer can
@@ -53,6 +56,8 @@ class Ingestor:
         if verified is None:
             verified = self.verify(deliveries)
         with self._sessions.begin() as session:
+            if guard is not None:
+                guard(session)
             items = _recheck_revocations(session, deliveries, verified)
             return BatchAppender(session, self._clock()).decide(items)
 

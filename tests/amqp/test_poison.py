@@ -13,7 +13,7 @@ from ledger.bootstrap import Ledger
 from ledger.domain.outcomes import Outcome
 from ledger.infra.amqp.consumer import LedgerConsumer
 from ledger.infra.amqp.topology import DEAD_QUEUE, DELIVERY_LIMIT, connection_parameters
-from ledger.service.ingest import Ingestor
+from ledger.service.ingest import Guard, Ingestor
 from ledger.service.verification import Delivery, VerifiedEvent
 from tests.amqp.support import Published, entries, publish, ready_messages, wait_until
 from tests.support import PlatformFixture
@@ -32,12 +32,13 @@ class IngestorWithAPoisonEvent(Ingestor):
         self.poison_alone_attempts = 0
 
     def ingest(self, deliveries: Sequence[Delivery], *,
-               verified: Sequence[VerifiedEvent | Outcome] | None = None) -> list[Outcome]:
+               verified: Sequence[VerifiedEvent | Outcome] | None = None,
+               guard: Guard | None = None) -> list[Outcome]:
         ids = [delivery.headers.get("webhook-id") for delivery in deliveries]
         if self.poison_event_id in ids:
             self.poison_alone_attempts += len(ids) == 1
             raise RuntimeError("injected fault")
-        return super().ingest(deliveries, verified=verified)
+        return super().ingest(deliveries, verified=verified, guard=guard)
 
 
 def _dead_letters(amqp_url: str) -> list[str | None]:

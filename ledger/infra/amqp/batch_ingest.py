@@ -5,6 +5,8 @@
 - Any other error (a poison message): the batch is retried one message at a time; a message that
   still fails is returned to the queue, whose delivery limit dead-letters it, and the others are
   recorded and acked as usual.
+- Another consumer took the ledger's lock (ConsumerLockLost): nothing is appended, the error
+  goes to the caller, which gives way.
 
 The result says which deliveries to ack and nack; the caller does it, after `ingest` returned,
 that is after the commit.
@@ -22,7 +24,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ledger.domain.outcomes import Outcome, Status
 from ledger.infra.amqp.backoff import Backoff
-from ledger.service.ingest import Ingestor
+from ledger.infra.db.consumer_lock import ConsumerLockLost
+from ledger.service.ingest import Guard, Ingestor
 from ledger.service.verification import Delivery, VerifiedEvent
 
 log = logging.getLogger(__name__)
@@ -73,9 +76,10 @@ class _GiveUp(Exception):
 
 
 class BatchIngestion:
-    def __init__(self, ingestor: Ingestor, wait: Wait) -> None:
+    def __init__(self, ingestor: Ingestor, wait: Wait, guard: Guard | None = None) -> None:
         self._ingestor = ingestor
         self._wait = wait
+        self._guard = guard
         self._outage_since: float | None = None
         self.outcomes: Counter[Status] = Counter()
 
@@ -85,6 +89,8 @@ class BatchIngestion:
             self._ingest_with_retry([message.delivery for message in messages], verified)
         except _GiveUp:
             return Settlement(messages)
+        except ConsumerLockLost:
+            raise
         except Exception as error:
             if len(messages) == 1:
                 return self._refuse(messages[0], error)
@@ -111,6 +117,8 @@ class BatchIngestion:
                 self._ingest_with_retry([message.delivery], item)
             except _GiveUp:
                 break
+            except ConsumerLockLost:
+                raise
             except Exception as error:
                 nacks.extend(self._refuse(message, error).nacks)
                 continue
@@ -121,7 +129,8 @@ class BatchIngestion:
         backoff = Backoff(retry_delay_s_min, retry_delay_s_max)
         while True:
             try:
-                outcomes = self._ingestor.ingest(deliveries, verified=verified)
+                outcomes = self._ingestor.ingest(deliveries, verified=verified,
+                                                 guard=self._guard)
             except Exception as error:
                 if not database_unavailable(error):
                     raise

@@ -5,6 +5,11 @@ appended in one transaction, and only after that commit are its deliveries acked
 `basic_ack(multiple=True)`). A delivery is never acked before its batch is in the database.
 Stage one (signatures) of the next batch runs in a helper process meanwhile (StageOneAhead).
 
+Only the holder of the ledger's consumer lock (ConsumerLock) consumes: a consumer started beside
+another stands by, without a broker connection, until the lock is free, and one that finds the
+lock taken by another consumer drops its connection (its unacked messages go back to the queue)
+and stands by again.
+
 The broker sends at most `prefetch_count` unacked messages and at most two batches are in hand,
 which bounds memory whatever the backlog. While the database is unavailable, the batch in hand is
 retried and the waits go through the connection (`connection.sleep`), so heartbeats keep the
@@ -47,6 +52,7 @@ from ledger.infra.amqp.topology import (
     declare_ledger_topology,
     declare_outbound_topology,
 )
+from ledger.infra.db.consumer_lock import ConsumerLock, ConsumerLockLost
 from ledger.service.ingest import Ingestor
 
 log = logging.getLogger(__name__)
@@ -63,6 +69,8 @@ reconnect_delay_s_max = 30.0
 # How soon the loop notices stop() while no message arrives.
 idle_poll_s = 0.2
 outcomes_log_interval_s = 60.0
+# How often a consumer standing by asks for the lock.
+standby_poll_s = 1.0
 CONNECTION_ROLE = "consumer"
 
 
@@ -80,13 +88,17 @@ class _Batch:
 class LedgerConsumer:
     def __init__(self, amqp_url: str, ingestor: Ingestor,
                  platform_codes: Callable[[], Sequence[str]] | None = None,
-                 stage_one: StageOneAhead | None = None) -> None:
+                 stage_one: StageOneAhead | None = None,
+                 lock: ConsumerLock | None = None) -> None:
         """`platform_codes` lists the registered platforms (for their outbound queues);
-        without `stage_one`, the ingestor verifies each batch itself."""
+        without `stage_one`, the ingestor verifies each batch itself; without `lock`, this
+        consumer does not check that it is the only one."""
         self._amqp_url = amqp_url
         self._platform_codes = platform_codes
         self._stage_one = stage_one
-        self._ingestion = BatchIngestion(ingestor, self._wait_unless_stopped)
+        self._lock = lock
+        self._ingestion = BatchIngestion(ingestor, self._wait_unless_stopped,
+                                         None if lock is None else lock.confirm_within)
         self._stop_requested = False
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
@@ -118,6 +130,8 @@ class LedgerConsumer:
         connected_once = False
         try:
             while not self._stop_requested:
+                if not self._wait_for_the_lock():
+                    break
                 try:
                     self._connect()
                     connected_once = True
@@ -127,6 +141,10 @@ class LedgerConsumer:
                         broker_down_since = None
                     backoff.reset()
                     self._consume()
+                except ConsumerLockLost:
+                    log.warning("another consumer holds the ledger now: giving way, the messages "
+                                "in hand go back to the queue")
+                    self._forget_channel()
                 except BROKER_ERRORS as error:
                     self._forget_channel()
                     if not connected_once and isinstance(error, ACCESS_REFUSED_ERRORS):
@@ -149,10 +167,35 @@ class LedgerConsumer:
             self._close_connection()
             if self._stage_one is not None:
                 self._stage_one.close()
+            if self._lock is not None:
+                self._lock.release()
             self._log_outcomes()
         log.info("consumer stopped")
 
     # -- connection ------------------------------------------------------------------------
+
+    def _wait_for_the_lock(self) -> bool:
+        """Stand by until this consumer holds the ledger's consumer lock; False if stopped."""
+        if self._lock is None:
+            return True
+        said = ""
+        while not self._stop_requested:
+            try:
+                if self._lock.try_acquire():
+                    if said:
+                        log.warning("this consumer holds the ledger now")
+                    return True
+                state = "another consumer holds the ledger; standing by"
+            except Exception as error:
+                if not database_unavailable(error):
+                    raise
+                state = (f"the database is unavailable ({type(error).__name__}); waiting for it "
+                         "before consuming")
+            if state != said:  # once per change, not once per attempt
+                log.warning("%s", state)
+                said = state
+            self._sleep_unless_stopped(standby_poll_s)
+        return False
 
     def _connect(self) -> None:
         connection = pika.BlockingConnection(connection_parameters(self._amqp_url,

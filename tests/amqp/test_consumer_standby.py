@@ -1,0 +1,145 @@
+"""One consumer per ledger: a second `pointsledger consume` stands by until the first is gone,
+and a consumer that lost its lock to another appends nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pika
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from ledger.bootstrap import Ledger
+from ledger.infra.db.consumer_lock import (
+    APPLICATION_NAME,
+    ConsumerLock,
+    ConsumerLockLost,
+)
+from ledger.service.chain_audit import audit_chain
+from tests.amqp.scenario import stream
+from tests.amqp.support import (
+    ConsumerProcess,
+    Published,
+    entries,
+    publish,
+    queue_messages,
+    running_consumer,
+    wait_until,
+)
+from tests.support import POSTGRES_ADMIN_URL, PlatformFixture
+
+pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
+
+LEDGER_QUEUE = "pointsledger.ledger"
+TIMEOUT_S = 60.0
+STANDING_BY = "another consumer holds the ledger; standing by"
+
+
+def _ledger_consumers(amqp_url: str) -> int:
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    try:
+        declared = connection.channel().queue_declare(LEDGER_QUEUE, passive=True)
+    finally:
+        connection.close()
+    return int(declared.method.consumer_count)
+
+
+def _end_lock_sessions(database_url: str) -> int:
+    """What a database restart or an operator does to the lock's connection."""
+    admin = make_url(POSTGRES_ADMIN_URL)
+    with psycopg.connect(host=admin.host, port=admin.port or 5432, user=admin.username,
+                         dbname=admin.database, autocommit=True) as connection:
+        ended = connection.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND application_name = %s",
+            (make_url(database_url).database, APPLICATION_NAME)).fetchone()
+    assert ended is not None
+    return int(ended[0])
+
+
+def test_a_second_consumer_stands_by_until_the_first_stops(
+        broker_ledger: Ledger, broker_platform: PlatformFixture, amqp_url: str,
+        consumer_env: dict[str, str], tmp_path: Path) -> None:
+    scenario = stream(broker_platform, 600)
+    first_half, second_half = scenario.messages[:300], scenario.messages[300:]
+    with running_consumer(consumer_env, tmp_path / "first.log") as first:
+        first.wait_until_consuming(amqp_url)
+        with running_consumer(consumer_env, tmp_path / "second.log") as second:
+            _second_stands_by_then_takes_over(first, second, amqp_url, broker_ledger,
+                                              first_half, second_half, scenario.valid_events)
+
+    with broker_ledger.sessions() as session:
+        report = audit_chain(session)
+    assert report.intact and report.entries == scenario.valid_events
+    assert scenario.balances_match(broker_ledger.sessions, broker_platform.code)
+
+
+def _second_stands_by_then_takes_over(
+        first: ConsumerProcess, second: ConsumerProcess, amqp_url: str, ledger: Ledger,
+        first_half: Sequence[Published], second_half: Sequence[Published],
+        valid_events: int) -> None:
+    wait_until(lambda: STANDING_BY in second.log(), TIMEOUT_S, "the second to stand by")
+    publish(amqp_url, first_half)
+    wait_until(lambda: queue_messages(amqp_url, LEDGER_QUEUE) == 0, TIMEOUT_S,
+               "the first half to be consumed")
+    assert _ledger_consumers(amqp_url) == 1, first.log() + "\n----\n" + second.log()
+    assert "consuming pointsledger.ledger" not in second.log()
+
+    assert first.terminate() == 0, first.log()
+    second.wait_until_consuming(amqp_url)  # it took over
+    publish(amqp_url, second_half)
+    wait_until(lambda: entries(ledger.sessions) == valid_events, TIMEOUT_S, "every valid event")
+    assert second.terminate() == 0, second.log()
+
+
+def test_a_consumer_whose_lock_session_ended_takes_the_lock_again_and_goes_on(
+        broker_ledger: Ledger, broker_platform: PlatformFixture, amqp_url: str,
+        postgres_url: str, consumer_env: dict[str, str], tmp_path: Path) -> None:
+    scenario = stream(broker_platform, 400)
+    with running_consumer(consumer_env, tmp_path / "consumer.log") as consumer:
+        consumer.wait_until_consuming(amqp_url)
+        publish(amqp_url, scenario.messages[:200])
+        wait_until(lambda: queue_messages(amqp_url, LEDGER_QUEUE) == 0, TIMEOUT_S,
+                   "the first messages to be consumed")
+        assert _end_lock_sessions(postgres_url) == 1
+
+        publish(amqp_url, scenario.messages[200:])
+        wait_until(lambda: entries(broker_ledger.sessions) == scenario.valid_events, TIMEOUT_S,
+                   "every valid event")
+        assert consumer.alive()
+        assert "taking the lock again" in consumer.log()
+        assert consumer.terminate() == 0, consumer.log()
+    assert scenario.balances_match(broker_ledger.sessions, broker_platform.code)
+
+
+def test_an_append_under_a_lock_another_consumer_took_is_refused(
+        broker_ledger: Ledger, postgres_url: str) -> None:
+    """The check inside the append transaction, on its own: the loser appends nothing."""
+    loser, winner = ConsumerLock(broker_ledger.engine), ConsumerLock(broker_ledger.engine)
+    try:
+        assert loser.try_acquire()
+        assert not winner.try_acquire()  # held: the winner stands by
+        assert _end_lock_sessions(postgres_url) == 1
+        assert winner.try_acquire()  # the loser's session ended: taken over
+
+        with broker_ledger.sessions.begin() as session:
+            winner.confirm_within(session)
+        with pytest.raises(ConsumerLockLost), broker_ledger.sessions.begin() as session:
+            loser.confirm_within(session)
+    finally:
+        loser.release()
+        winner.release()
+
+
+def test_a_consumer_standing_by_stops_on_sigterm(
+        broker_ledger: Ledger, amqp_url: str, consumer_env: dict[str, str],
+        tmp_path: Path) -> None:
+    with running_consumer(consumer_env, tmp_path / "first.log") as first:
+        first.wait_until_consuming(amqp_url)
+        with running_consumer(consumer_env, tmp_path / "second.log") as second:
+            wait_until(lambda: STANDING_BY in second.log(), TIMEOUT_S, "the second to stand by")
+            assert second.terminate() == 0, second.log()
+        assert first.alive()
+        assert first.terminate() == 0, first.log()
