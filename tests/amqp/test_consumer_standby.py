@@ -3,7 +3,9 @@ and a consumer that lost its lock to another appends nothing more."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pika
@@ -14,6 +16,7 @@ from sqlalchemy.engine import make_url
 from ledger.bootstrap import Ledger
 from ledger.infra.db.consumer_lock import (
     APPLICATION_NAME,
+    CONSUMER_LOCK_KEY,
     ConsumerLock,
     ConsumerLockLost,
 )
@@ -112,6 +115,46 @@ def test_a_consumer_whose_lock_session_ended_takes_the_lock_again_and_goes_on(
         assert "taking the lock again" in consumer.log()
         assert consumer.terminate() == 0, consumer.log()
     assert scenario.balances_match(broker_ledger.sessions, broker_platform.code)
+
+
+def test_a_consumer_whose_lock_went_to_another_gives_way_while_idle(
+        broker_ledger: Ledger, broker_platform: PlatformFixture, amqp_url: str,
+        postgres_url: str, consumer_env: dict[str, str], tmp_path: Path) -> None:
+    """The lock's session ends and someone else takes the lock: the idle consumer lets go of
+    the queue at once, and takes over again when the lock is free."""
+    scenario = stream(broker_platform, 300)
+    with running_consumer(consumer_env, tmp_path / "consumer.log") as consumer:
+        consumer.wait_until_consuming(amqp_url)
+        with _lock_taken_from(postgres_url):
+            wait_until(lambda: "giving way" in consumer.log(), TIMEOUT_S, "it to give way")
+            wait_until(lambda: STANDING_BY in consumer.log(), TIMEOUT_S, "it to stand by")
+            assert _ledger_consumers(amqp_url) == 0
+            publish(amqp_url, scenario.messages)
+            time.sleep(1)
+            assert entries(broker_ledger.sessions) == 0  # nobody consumes without the lock
+        wait_until(lambda: entries(broker_ledger.sessions) == scenario.valid_events, TIMEOUT_S,
+                   "every valid event once the lock is free again")
+        assert consumer.terminate() == 0, consumer.log()
+    with broker_ledger.sessions() as session:
+        assert audit_chain(session).intact
+    assert scenario.balances_match(broker_ledger.sessions, broker_platform.code)
+
+
+@contextmanager
+def _lock_taken_from(database_url: str) -> Iterator[None]:
+    """End the consumer's lock session and hold the lock here, as a consumer taking over would."""
+    url = make_url(database_url)
+    with psycopg.connect(host=url.host, port=url.port or 5432, user=url.username,
+                         dbname=url.database, autocommit=True) as connection:
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            _end_lock_sessions(database_url)
+            taken = connection.execute("SELECT pg_try_advisory_lock(%s)",
+                                       (CONSUMER_LOCK_KEY,)).fetchone()
+            if taken is not None and taken[0]:
+                break
+            assert time.monotonic() < deadline, "the consumer kept taking the lock back"
+        yield
 
 
 def test_an_append_under_a_lock_another_consumer_took_is_refused(

@@ -69,8 +69,9 @@ reconnect_delay_s_max = 30.0
 # How soon the loop notices stop() while no message arrives.
 idle_poll_s = 0.2
 outcomes_log_interval_s = 60.0
-# How often a consumer standing by asks for the lock.
+# How often a consumer standing by asks for the lock, and a consuming one makes sure it has it.
 standby_poll_s = 1.0
+lock_check_interval_s = 5.0
 CONNECTION_ROLE = "consumer"
 
 
@@ -113,6 +114,7 @@ class LedgerConsumer:
         # The connection broke while a batch waited for the database.
         self._broker_lost: BaseException | None = None
         self._outcomes_logged_at = time.monotonic()
+        self._lock_checked_at = time.monotonic()
 
     def stop(self) -> None:
         """Stop taking messages, finish the ones in hand, then return from run().
@@ -213,6 +215,21 @@ class LedgerConsumer:
         log.info("consuming %s (prefetch %d, batches of up to %d)", LEDGER_QUEUE,
                  prefetch_count, batch_size_max)
 
+    def _check_the_lock(self) -> None:
+        """Between batches, so that a consumer whose lock went to another gives way at once
+        (each append checks it again, under the chain lock)."""
+        self._lock_checked_at = time.monotonic()
+        if self._lock is None:
+            return
+        try:
+            held = self._lock.try_acquire()
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            return  # an outage: the batch in hand waits it out, and checks again when it is over
+        if not held:
+            raise ConsumerLockLost("another consumer holds the ledger now")
+
     def _declare_outbound(self, channel: BlockingChannel) -> None:
         """Best effort: the ledger must run through a database outage, outbound queues or not."""
         if self._platform_codes is None:
@@ -263,6 +280,8 @@ class LedgerConsumer:
             self._step()
             if time.monotonic() - self._outcomes_logged_at >= outcomes_log_interval_s:
                 self._log_outcomes()
+            if time.monotonic() - self._lock_checked_at >= lock_check_interval_s:
+                self._check_the_lock()
 
     def _step(self) -> None:
         """Receive; cut a batch when one is ready, then append the batch before it, so that

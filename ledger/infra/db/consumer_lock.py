@@ -55,6 +55,8 @@ class ConsumerLock:
         if self._connection is not None:
             if self._alive():
                 return True
+            log.warning("the consumer lock's database connection was lost; taking the lock "
+                        "again")
             self._forget()
         connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
@@ -82,7 +84,6 @@ class ConsumerLock:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
         if self._held_by_us(session):
             return
-        log.warning("the consumer lock's database connection was lost; taking the lock again")
         if self.try_acquire() and self._held_by_us(session):
             return
         raise ConsumerLockLost("another consumer holds the ledger now")
