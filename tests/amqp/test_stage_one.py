@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.bootstrap import Ledger, build
 from ledger.contract.signing import EventSigner
 from ledger.infra.amqp import stage_one as stage_one_module
-from ledger.infra.amqp.stage_one import StageOneAhead
+from ledger.infra.amqp.stage_one import OUTSTANDING_MAX, StageOneAhead
 from ledger.service.verification import Delivery
 from tests.conftest import make_settings
 from tests.support import register_platform
@@ -68,16 +68,16 @@ def test_two_batches_ahead_are_answered_in_order_even_when_larger_than_a_pipe(
     assert stage_one.result(second_ticket) == embedded_ledger.ingestor.verify(second)
 
 
-def test_a_third_batch_drops_the_oldest_one(
+def test_a_batch_beyond_the_most_outstanding_drops_the_oldest_one(
         embedded_ledger: Ledger, stage_one: StageOneAhead) -> None:
     deliveries = _deliveries(embedded_ledger)
-    oldest = stage_one.submit(deliveries[:2])
-    middle = stage_one.submit(deliveries[2:5])
-    newest = stage_one.submit(deliveries[5:])
+    parts = [deliveries[index:index + 2] for index in range(0, 2 * (OUTSTANDING_MAX + 1), 2)]
+    assert all(parts)
+    tickets = [stage_one.submit(part) for part in parts]
 
-    assert stage_one.result(oldest) is None  # dropped: the Ingestor verifies it itself
-    assert stage_one.result(middle) == embedded_ledger.ingestor.verify(deliveries[2:5])
-    assert stage_one.result(newest) == embedded_ledger.ingestor.verify(deliveries[5:])
+    assert stage_one.result(tickets[0]) is None  # dropped: the Ingestor verifies it itself
+    for ticket, part in zip(tickets[1:], parts[1:], strict=True):
+        assert stage_one.result(ticket) == embedded_ledger.ingestor.verify(part)
 
 
 def test_asking_for_a_later_batch_drops_the_earlier_one(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -57,13 +58,16 @@ from ledger.service.ingest import Ingestor
 
 log = logging.getLogger(__name__)
 
-# Each batch costs a few fixed round trips and one commit (fsync) whatever its size; at 2000
+# Each batch costs a few fixed round trips and one commit (fsync) whatever its size; at 1500
 # those are a small share, and the messages in hand stay well under the memory target.
-batch_size_max = 2000
+batch_size_max = 1500
+# Batches cut and not yet appended: the oldest is appended while the helper verifies the
+# others, so that it still has work while the consumer waits for the database.
+batches_in_hand_max = 3
 # A lone message waits at most this long for others to share its transaction.
 batch_wait_s_max = 0.05
-# The batch being appended, the next one being verified, and the one being received.
-prefetch_count = 3 * batch_size_max
+# The batches in hand, and the one being received.
+prefetch_count = (batches_in_hand_max + 1) * batch_size_max
 reconnect_delay_s_min = 0.5
 reconnect_delay_s_max = 30.0
 # How soon the loop notices stop() while no message arrives.
@@ -108,7 +112,8 @@ class LedgerConsumer:
         self._draining = False
         self._pending: list[Received] = []
         self._pending_since = 0.0
-        self._in_hand: _Batch | None = None
+        # Cut and handed to the helper, oldest first; appended in that order.
+        self._in_hand: deque[_Batch] = deque()
         # Some delivery of this channel was left unacked: a `multiple` ack would cover it.
         self._unacked_gap = False
         # The connection broke while a batch waited for the database.
@@ -248,7 +253,7 @@ class LedgerConsumer:
     def _forget_channel(self) -> None:
         """The channel is gone: its unacked deliveries come back to whoever consumes next."""
         self._pending.clear()
-        self._in_hand = None
+        self._in_hand.clear()
         if self._stage_one is not None:
             self._stage_one.drop()
         self._unacked_gap = False
@@ -273,7 +278,7 @@ class LedgerConsumer:
         while True:
             if self._stop_requested and not self._draining:
                 self._begin_drain()
-            if self._draining and not self._pending and self._in_hand is None:
+            if self._draining and not self._pending and not self._in_hand:
                 return
             if self._cancelled_by_broker:
                 raise ConsumerCancelledByBroker("the broker cancelled the consumer")
@@ -284,20 +289,16 @@ class LedgerConsumer:
                 self._check_the_lock()
 
     def _step(self) -> None:
-        """Receive; cut a batch when one is ready, then append the batch before it, so that
-        the new batch's signatures are checked while the older one is appended."""
+        """Receive; cut the batches that are ready (each goes to the helper at once); append
+        the oldest one in hand when the hand is full or nothing else is waiting, so that the
+        newer batches' signatures are checked while it is appended."""
         assert self._connection is not None
         if not self._batch_ready():
             self._connection.process_data_events(time_limit=self._receive_wait_s())
-        if self._batch_ready():
-            previous, self._in_hand = self._in_hand, None
-            # The new batch goes to the helper first, so it is verified as soon as the helper
-            # is done with the previous one, whose verdicts are then collected and appended.
-            self._in_hand = self._cut_batch()
-            if previous is not None:
-                self._append(previous, self._verdicts(previous))
-        elif self._in_hand is not None and not self._pending:
-            batch, self._in_hand = self._in_hand, None
+        while self._batch_ready() and len(self._in_hand) < batches_in_hand_max:
+            self._in_hand.append(self._cut_batch())
+        if self._in_hand and (len(self._in_hand) >= batches_in_hand_max or not self._pending):
+            batch = self._in_hand.popleft()
             self._append(batch, self._verdicts(batch))
 
     def _on_message(self, _channel: BlockingChannel, method: pika.spec.Basic.Deliver,
@@ -320,7 +321,7 @@ class LedgerConsumer:
     def _receive_wait_s(self) -> float:
         if self._pending:
             return max(0.0, self._pending_since + batch_wait_s_max - time.monotonic())
-        if self._in_hand is not None:
+        if self._in_hand:
             return 0.0  # a quick look for more, then append what is in hand
         return idle_poll_s
 
@@ -366,7 +367,7 @@ class LedgerConsumer:
     def _begin_drain(self) -> None:
         """No more deliveries; what was already delivered is still appended and acked."""
         self._draining = True
-        in_hand = 0 if self._in_hand is None else len(self._in_hand.messages)
+        in_hand = sum(len(batch.messages) for batch in self._in_hand)
         log.info("stopping: finishing the %d messages in hand", len(self._pending) + in_hand)
         if self._channel is not None and self._consumer_tag is not None:
             # pika returns to the queue what it received but had not yet handed to us.

@@ -6,9 +6,10 @@ appending thread and a verifying thread then hand the GIL to each other at every
 every database round trip, and both run slower than one thread alone.
 
 The helper (stage_one_helper) gets the keyring, the time and the allowed skew with each batch and
-runs exactly `verify_delivery`, the function Ingestor.verify runs. Up to two batches are
-outstanding, answered in the order they were submitted: the consumer hands over the next batch
-before it waits for the verdicts of the one before, so the helper never waits for the consumer.
+runs exactly `verify_delivery`, the function Ingestor.verify runs. Up to three batches are
+outstanding, answered in the order they were submitted: the consumer hands over each batch as
+soon as it is cut and collects the oldest verdicts when it appends, so the helper has work while
+the consumer waits for the database.
 Whatever goes wrong with the helper (it cannot start, it died, it is wedged), `result` answers
 None and the Ingestor verifies that batch itself: the helper can make ingestion faster, never
 different.
@@ -48,7 +49,7 @@ RESULT_TIMEOUT_S = 60.0
 HELPER_RESTART_DELAY_S = 60.0
 HELPER_EXIT_TIMEOUT_S = 10.0
 READ_CHUNK_BYTES = 1 << 20
-OUTSTANDING_MAX = 2
+OUTSTANDING_MAX = 3
 
 
 class _HelperFailed(Exception):
@@ -78,7 +79,7 @@ class StageOneAhead:
     def submit(self, deliveries: Sequence[Delivery]) -> int | None:
         """A ticket for the verdicts of these deliveries, or None (then verify in-process).
 
-        With two batches already outstanding, the older one is dropped first."""
+        With OUTSTANDING_MAX batches already outstanding, the oldest one is dropped first."""
         while len(self._outstanding) >= OUTSTANDING_MAX:
             self._discard_oldest()
         helper = self._running_helper()
