@@ -15,14 +15,16 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pika
+import psycopg
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.contract.signing import SignedEvent
 from ledger.infra.amqp.pipelined import OutgoingMessage, publish_pipelined
 from ledger.infra.amqp.topology import connection_parameters, declare_topology
 from ledger.infra.db.models import LedgerEntryRow, Rejection
-from tests.support import TEST_PEPPER, rabbitmqctl
+from tests.support import POSTGRES_ADMIN_URL, TEST_PEPPER, rabbitmqctl
 
 CONSUMER_COMMAND = (sys.executable, "-c", "from ledger.cli.main import main; main()", "consume")
 POLL_INTERVAL_S = 0.05
@@ -38,6 +40,13 @@ def wait_until(condition: Callable[[], bool], timeout_s: float, what: str,
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
         time.sleep(interval_s)
+
+
+def postgres_admin() -> psycopg.Connection[tuple[object, ...]]:
+    """An autocommit connection to the server's admin database, to do what an operator does."""
+    admin = make_url(POSTGRES_ADMIN_URL)
+    return psycopg.connect(host=admin.host, port=admin.port or 5432, user=admin.username,
+                           dbname=admin.database, autocommit=True)
 
 
 def vhost_of(amqp_url: str) -> str:

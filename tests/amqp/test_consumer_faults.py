@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
@@ -21,6 +20,7 @@ from tests.amqp.scenario import Scenario, stream
 from tests.amqp.support import (
     connection_pids,
     entries,
+    postgres_admin,
     publish,
     queue_depth,
     queue_messages,
@@ -30,7 +30,7 @@ from tests.amqp.support import (
     running_consumer,
     wait_until,
 )
-from tests.support import POSTGRES_ADMIN_URL, PlatformFixture
+from tests.support import PlatformFixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.rabbitmq]
 
@@ -109,9 +109,7 @@ def test_a_connection_closed_by_the_broker_is_reopened_and_consumption_goes_on(
 def _database_refusing_connections(database_url: str) -> Iterator[None]:
     """ALLOW_CONNECTIONS false and every session of the database ended, until the block ends."""
     name = make_url(database_url).database
-    admin = make_url(POSTGRES_ADMIN_URL)
-    with psycopg.connect(host=admin.host, port=admin.port or 5432, user=admin.username,
-                         dbname=admin.database, autocommit=True) as connection:
+    with postgres_admin() as connection:
         connection.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(
             sql.Identifier(name)))
         try:

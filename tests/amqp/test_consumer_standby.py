@@ -26,12 +26,13 @@ from tests.amqp.support import (
     ConsumerProcess,
     Published,
     entries,
+    postgres_admin,
     publish,
     queue_messages,
     running_consumer,
     wait_until,
 )
-from tests.support import POSTGRES_ADMIN_URL, PlatformFixture
+from tests.support import PlatformFixture
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 
@@ -51,9 +52,7 @@ def _ledger_consumers(amqp_url: str) -> int:
 
 def _end_lock_sessions(database_url: str) -> int:
     """What a database restart or an operator does to the lock's connection."""
-    admin = make_url(POSTGRES_ADMIN_URL)
-    with psycopg.connect(host=admin.host, port=admin.port or 5432, user=admin.username,
-                         dbname=admin.database, autocommit=True) as connection:
+    with postgres_admin() as connection:
         ended = connection.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE datname = %s AND application_name = %s",
