@@ -22,6 +22,7 @@ the fill; the balances are summed from the monthly rows by the server.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import random
 import time
@@ -39,7 +40,8 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from ledger.bench.ingest import BenchFailed, BenchRefused
-from ledger.bootstrap import Ledger
+from ledger.bench.scratch_database import scratch_database
+from ledger.bootstrap import Ledger, build
 from ledger.contract.categories import Category, EntryKind
 from ledger.domain.scoring import SHANGHAI
 from ledger.service import access, registry
@@ -527,6 +529,24 @@ def credit_system_token(ledger: Ledger) -> str:
         session.flush()
         token, _ = access.create_token(session, CREDIT_SYSTEM_USER, ledger.clock())
     return token
+
+
+@contextmanager
+def scratch_county(settings: Settings, bench: str, residents: int, with_entries: bool
+                   ) -> Iterator[tuple[Ledger, str, Filled]]:
+    """A scratch database on the configured PostgreSQL server, filled with a county of
+    residents, two risk officers and the default policy in force: (ledger, its URL, what was
+    filled). Dropped at the end."""
+    require_postgresql(settings, bench)
+    with scratch_database(settings.database_url) as scratch_url:
+        ledger = build(dataclasses.replace(settings, database_url=scratch_url, amqp_url=None))
+        try:
+            filled = fill(ledger, scratch_url, residents, with_entries=with_entries)
+            add_officers(ledger)
+            put_default_in_force(ledger)
+            yield ledger, scratch_url, filled
+        finally:
+            ledger.close()
 
 
 def require_postgresql(settings: Settings, bench: str) -> None:

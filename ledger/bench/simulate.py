@@ -21,7 +21,6 @@ time, so the two stay close whatever the county's size.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -30,8 +29,7 @@ from sqlalchemy import text
 
 from ledger.bench import population
 from ledger.bench.ingest import BenchFailed
-from ledger.bench.scratch_database import scratch_database
-from ledger.bootstrap import Ledger, build
+from ledger.bootstrap import Ledger
 from ledger.service.rules.default import DEFAULT_RULESET
 from ledger.service.rules.simulations import measure
 from ledger.settings import Settings
@@ -80,21 +78,14 @@ class SimulateBenchResult:
 
 
 def run_simulate_bench(settings: Settings, residents: int, rounds: int) -> SimulateBenchResult:
-    population.require_postgresql(settings, "simulate")
     start_rss_mb = population.rss_mb()  # the interpreter and its imports
-    with scratch_database(settings.database_url) as scratch_url:
-        ledger = build(dataclasses.replace(settings, database_url=scratch_url, amqp_url=None))
-        try:
-            filled = population.fill(ledger, scratch_url, residents, with_entries=False)
-            population.add_officers(ledger)
-            population.put_default_in_force(ledger)
-            candidate = population.draft(ledger, candidate_document(),
-                                         "care weighs more, entry tier from 50 points, "
-                                         "no deduction above it")
-            timings = [_round(ledger, candidate, residents, simulation_first=number % 2 == 0)
-                       for number in range(rounds)]
-        finally:
-            ledger.close()
+    with population.scratch_county(settings, "simulate", residents, with_entries=False) as (
+            ledger, _scratch_url, filled):
+        candidate = population.draft(ledger, candidate_document(),
+                                     "care weighs more, entry tier from 50 points, "
+                                     "no deduction above it")
+        timings = [_round(ledger, candidate, residents, simulation_first=number % 2 == 0)
+                   for number in range(rounds)]
     figures = timings[-1][2]
     return SimulateBenchResult(filled, tuple(timing[0] for timing in timings),
                                tuple(timing[1] for timing in timings), figures, start_rss_mb,

@@ -22,7 +22,6 @@ the application (authentication, versions, scoring, explanation, HTTP) rather th
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import random
@@ -38,8 +37,7 @@ from sqlalchemy import func, select
 from ledger.api import create_app
 from ledger.bench import population
 from ledger.bench.ingest import BenchFailed
-from ledger.bench.scratch_database import scratch_database
-from ledger.bootstrap import Ledger, build
+from ledger.bootstrap import Ledger
 from ledger.domain.scoring import window
 from ledger.infra.db.models import Decision
 from ledger.service.rules.default import DEFAULT_RULESET
@@ -101,23 +99,16 @@ def _percentile(ordered: list[float], percent: int) -> float:
 
 
 def run_terms_bench(settings: Settings, residents: int, requests: int) -> TermsBenchResult:
-    population.require_postgresql(settings, "terms")
     sample = random.Random(SAMPLE_SEED)  # noqa: S311 (which residents to ask for, not secrets)
-    with scratch_database(settings.database_url) as scratch_url:
-        ledger = build(dataclasses.replace(settings, database_url=scratch_url, amqp_url=None))
-        try:
-            filled = population.fill(ledger, scratch_url, residents, with_entries=True)
-            population.add_officers(ledger)
-            population.put_default_in_force(ledger)
-            token = population.credit_system_token(ledger)
-            latencies, seconds, tiers, answer = _ask(ledger, token, residents, requests, sample)
-            written = _decisions(ledger, population.CREDIT_SYSTEM_USER)
-            if written != WARMUP_REQUESTS + requests:
-                raise BenchFailed(f"{written} decisions were written for "
-                                  f"{WARMUP_REQUESTS + requests} answers")
-            yardstick = _time_yardstick(ledger, scratch_url, residents, requests, sample, answer)
-        finally:
-            ledger.close()
+    with population.scratch_county(settings, "terms", residents, with_entries=True) as (
+            ledger, scratch_url, filled):
+        token = population.credit_system_token(ledger)
+        latencies, seconds, tiers, answer = _ask(ledger, token, residents, requests, sample)
+        written = _decisions(ledger, population.CREDIT_SYSTEM_USER)
+        if written != WARMUP_REQUESTS + requests:
+            raise BenchFailed(f"{written} decisions were written for "
+                              f"{WARMUP_REQUESTS + requests} answers")
+        yardstick = _time_yardstick(ledger, scratch_url, residents, requests, sample, answer)
     return TermsBenchResult(filled, tuple(latencies), seconds, written, dict(tiers), yardstick)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import click
 
@@ -31,6 +33,21 @@ RESIDENTS_MAX = 2_000_000
 ROUNDS_MAX = 10
 
 
+class _Figures(Protocol):
+    def document(self) -> dict[str, Any]: ...
+
+
+def _print_figures(run: Callable[[], _Figures]) -> None:
+    """Run a bench and print its figures; a refusal exits 2, a failed measurement exits 1."""
+    try:
+        result = run()
+    except BenchRefused as error:
+        fail(str(error))
+    except (BenchFailed, ScratchDatabaseError) as error:
+        fail(str(error), code=EXIT_FAILURE)
+    click.echo(json.dumps(result.document()))
+
+
 @click.group()
 def bench() -> None:
     """Benchmarks; each prints one JSON object with its figures and its yardstick."""
@@ -50,13 +67,7 @@ def bench_ingest(events: int) -> None:
     quiet_broker_client_logs()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings, _amqp_url = broker_settings()
-    try:
-        result = run_ingest_bench(settings, events)
-    except BenchRefused as error:
-        fail(str(error))
-    except (BenchFailed, ScratchDatabaseError) as error:
-        fail(str(error), code=EXIT_FAILURE)
-    click.echo(json.dumps(result.document()))
+    _print_figures(lambda: run_ingest_bench(settings, events))
 
 
 @bench.command("publish")
@@ -79,13 +90,7 @@ def bench_publish(events: int, rounds: int, outbox_url: str | None) -> None:
     quiet_broker_client_logs()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings, _amqp_url = broker_settings()
-    try:
-        result = run_publish_bench(settings, events, rounds, outbox_url)
-    except BenchRefused as error:
-        fail(str(error))
-    except (BenchFailed, ScratchDatabaseError) as error:
-        fail(str(error), code=EXIT_FAILURE)
-    click.echo(json.dumps(result.document()))
+    _print_figures(lambda: run_publish_bench(settings, events, rounds, outbox_url))
 
 
 @bench.command("terms")
@@ -103,13 +108,7 @@ def bench_terms(residents: int, requests: int) -> None:
     filled and dropped; real data is never touched.
     """
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    try:
-        result = run_terms_bench(Settings.from_environment(), residents, requests)
-    except BenchRefused as error:
-        fail(str(error))
-    except (BenchFailed, ScratchDatabaseError) as error:
-        fail(str(error), code=EXIT_FAILURE)
-    click.echo(json.dumps(result.document()))
+    _print_figures(lambda: run_terms_bench(Settings.from_environment(), residents, requests))
 
 
 @bench.command("simulate")
@@ -127,10 +126,4 @@ def bench_simulate(residents: int, rounds: int) -> None:
     filled and dropped; real data is never touched.
     """
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    try:
-        result = run_simulate_bench(Settings.from_environment(), residents, rounds)
-    except BenchRefused as error:
-        fail(str(error))
-    except (BenchFailed, ScratchDatabaseError) as error:
-        fail(str(error), code=EXIT_FAILURE)
-    click.echo(json.dumps(result.document()))
+    _print_figures(lambda: run_simulate_bench(Settings.from_environment(), residents, rounds))

@@ -16,8 +16,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from ledger.bench import population
-from ledger.bench import simulate as simulate_bench
-from ledger.bench import terms as terms_bench
 from ledger.bench.scratch_database import scratch_database
 from ledger.bench.terms import WARMUP_REQUESTS
 from ledger.bootstrap import Ledger, build
@@ -64,8 +62,8 @@ def record_scratch_names(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             names.append(str(make_url(scratch_url).database))
             yield scratch_url
 
-    for module in (terms_bench, simulate_bench):
-        monkeypatch.setattr(module, "scratch_database", recorded)
+    # Both benches get their scratch county from population.scratch_county.
+    monkeypatch.setattr(population, "scratch_database", recorded)
     return names
 
 
