@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from ledger.bootstrap import Ledger, build
 from ledger.contract.signing import EventSigner
 from ledger.infra.amqp import stage_one as stage_one_module
 from ledger.infra.amqp.stage_one import OUTSTANDING_MAX, StageOneAhead
+from ledger.infra.amqp.stage_one_wire import Verified
 from ledger.service.verification import Delivery
 from tests.conftest import make_settings
 from tests.support import register_platform
@@ -66,6 +69,28 @@ def test_two_batches_ahead_are_answered_in_order_even_when_larger_than_a_pipe(
 
     assert stage_one.result(first_ticket) == embedded_ledger.ingestor.verify(first)
     assert stage_one.result(second_ticket) == embedded_ledger.ingestor.verify(second)
+
+
+def test_batches_submitted_by_one_thread_while_another_collects_get_their_own_verdicts(
+        embedded_ledger: Ledger, stage_one: StageOneAhead) -> None:
+    """The consumer's broker thread submits while its append thread waits for answers."""
+    platform = register_platform(embedded_ledger.sessions)
+    batches = [[platform.delivery(channel="amqp") for _ in range(300)] for _ in range(8)]
+    tickets: queue.Queue[int | None] = queue.Queue(maxsize=OUTSTANDING_MAX - 1)
+    answers: list[Verified | None] = []
+
+    def collect() -> None:
+        for _ in batches:
+            answers.append(stage_one.result(tickets.get(timeout=30)))
+
+    collector = threading.Thread(target=collect)
+    collector.start()
+    for batch in batches:  # a few ahead of the collector at most, as the consumer keeps them
+        tickets.put(stage_one.submit(batch), timeout=30)
+    collector.join(timeout=60)
+
+    assert not collector.is_alive()
+    assert answers == [embedded_ledger.ingestor.verify(batch) for batch in batches]
 
 
 def test_a_batch_beyond_the_most_outstanding_drops_the_oldest_one(

@@ -1,15 +1,15 @@
 """One batch of deliveries → the ledger, with the consumer's failure policy (SPEC §5).
 
 - Database unavailable: the same batch is retried with capped back-off; its messages stay unacked
-  meanwhile (the caller's `wait` keeps the broker connection alive).
+  meanwhile (the caller's broker thread keeps the connection alive).
 - Any other error (a poison message): the batch is retried one message at a time; a message that
   still fails is returned to the queue, whose delivery limit dead-letters it, and the others are
   recorded and acked as usual.
 - Another consumer took the ledger's lock (ConsumerLockLost): nothing is appended, the error
   goes to the caller, which gives way.
 
-The result says which deliveries to ack and nack; the caller does it, after `ingest` returned,
-that is after the commit.
+The result says which deliveries to ack and nack, and how many events were recorded, duplicate
+or rejected; the caller acks and nacks after `ingest` returned, that is after the commit.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ retry_delay_s_max = 30.0
 
 Verified = Sequence[VerifiedEvent | Outcome]
 # Waits about that many seconds without raising; False when the batch should be given up
-# (the consumer is stopping, or its broker connection is gone).
+# (the consumer is stopping, or its broker connection is gone). Called from the append thread.
 Wait = Callable[[float], bool]
 
 
@@ -57,6 +57,7 @@ class Settlement:
     all_committed: bool = False
     acks: list[int] = field(default_factory=list)
     nacks: list[int] = field(default_factory=list)
+    outcomes: Counter[Status] = field(default_factory=Counter)
 
     @property
     def left_unacked(self) -> bool:
@@ -81,12 +82,12 @@ class BatchIngestion:
         self._wait = wait
         self._guard = guard
         self._outage_since: float | None = None
-        self.outcomes: Counter[Status] = Counter()
 
     def ingest(self, messages: Sequence[Received], verified: Verified | None) -> Settlement:
         """`verified` is stage one done ahead for these messages, or None to do it here."""
         try:
-            self._ingest_with_retry([message.delivery for message in messages], verified)
+            outcomes = self._ingest_with_retry([message.delivery for message in messages],
+                                               verified)
         except _GiveUp:
             return Settlement(messages)
         except ConsumerLockLost:
@@ -97,7 +98,7 @@ class BatchIngestion:
             log.warning("a batch of %d messages failed (%s); retrying one message at a time",
                         len(messages), type(error).__name__)
             return self._one_by_one(messages, verified)
-        return Settlement(messages, all_committed=True)
+        return Settlement(messages, all_committed=True, outcomes=outcomes)
 
     def _refuse(self, message: Received, error: Exception) -> Settlement:
         """Return a message that cannot be appended to the queue (nack, requeue)."""
@@ -111,10 +112,11 @@ class BatchIngestion:
     def _one_by_one(self, messages: Sequence[Received], verified: Verified | None) -> Settlement:
         acks: list[int] = []
         nacks: list[int] = []
+        outcomes: Counter[Status] = Counter()
         for index, message in enumerate(messages):
             item = None if verified is None else [verified[index]]
             try:
-                self._ingest_with_retry([message.delivery], item)
+                outcomes += self._ingest_with_retry([message.delivery], item)
             except _GiveUp:
                 break
             except ConsumerLockLost:
@@ -123,9 +125,10 @@ class BatchIngestion:
                 nacks.extend(self._refuse(message, error).nacks)
                 continue
             acks.append(message.delivery_tag)
-        return Settlement(messages, acks=acks, nacks=nacks)
+        return Settlement(messages, acks=acks, nacks=nacks, outcomes=outcomes)
 
-    def _ingest_with_retry(self, deliveries: list[Delivery], verified: Verified | None) -> None:
+    def _ingest_with_retry(self, deliveries: list[Delivery], verified: Verified | None,
+                           ) -> Counter[Status]:
         backoff = Backoff(retry_delay_s_min, retry_delay_s_max)
         while True:
             try:
@@ -141,8 +144,7 @@ class BatchIngestion:
                     raise _GiveUp from None
                 continue
             self._note_recovery()
-            self._count(outcomes)
-            return
+            return Counter(outcome.status for outcome in outcomes)
 
     def _note_outage(self, error: BaseException, messages: int) -> None:
         if self._outage_since is not None:
@@ -158,6 +160,3 @@ class BatchIngestion:
         log.warning("the database is available again after %.1f s",
                     time.monotonic() - self._outage_since)
         self._outage_since = None
-
-    def _count(self, outcomes: Sequence[Outcome]) -> None:
-        self.outcomes.update(outcome.status for outcome in outcomes)

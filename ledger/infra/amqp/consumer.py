@@ -1,28 +1,34 @@
 """The ledger consumer: `pointsledger.ledger` → verify → append → ack (SPEC §5).
 
-One thread owns the broker connection and appends: messages are cut into batches, each batch is
-appended in one transaction, and only after that commit are its deliveries acked (one
-`basic_ack(multiple=True)`). A delivery is never acked before its batch is in the database.
-Stage one (signatures) of the next batch runs in a helper process meanwhile (StageOneAhead).
+One thread owns the broker connection: it receives, cuts the messages into batches and hands
+each batch at once to the stage-one helper process (signatures, StageOneAhead) and to the append
+thread (AppendThread), which appends the batches one after another, each in one transaction.
+Only after that commit does the broker thread ack the batch's deliveries (one
+`basic_ack(multiple=True)`): a delivery is never acked before its batch is in the database. The
+broker thread goes on receiving while a batch waits for the database, so the next batches are
+in hand, and verified, by the time it commits.
 
 Only the holder of the ledger's consumer lock (ConsumerLock) consumes: a consumer started beside
 another stands by, without a broker connection, until the lock is free, and one that finds the
 lock taken by another consumer drops its connection (its unacked messages go back to the queue)
 and stands by again.
 
-The broker sends at most `prefetch_count` unacked messages and at most two batches are in hand,
-which bounds memory whatever the backlog. While the database is unavailable, the batch in hand is
-retried and the waits go through the connection (`connection.sleep`), so heartbeats keep the
-connection and its unacked messages ours. When the broker connection is lost, the consumer
-reconnects with capped back-off and declares the topology again; the unacked messages come back
-redelivered and the ingestor records each event once (the rest are duplicates).
+The broker sends at most `prefetch_count` unacked messages and at most three batches are in
+hand, which bounds memory whatever the backlog. While the database is unavailable, the append
+thread retries its batch and the broker thread keeps serving the connection, so heartbeats keep
+it and its unacked messages ours. When the broker connection is lost, the append thread gives up
+its batch, the consumer reconnects with capped back-off and declares the topology again; the
+unacked messages come back redelivered and the ingestor records each event once (the rest are
+duplicates).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -31,6 +37,7 @@ import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
 
 from ledger.domain.outcomes import Status
+from ledger.infra.amqp.append_thread import AppendThread
 from ledger.infra.amqp.backoff import Backoff
 from ledger.infra.amqp.batch_ingest import (
     BatchIngestion,
@@ -61,8 +68,8 @@ log = logging.getLogger(__name__)
 # Each batch costs a few fixed round trips and one commit (fsync) whatever its size; at 1500
 # those are a small share, and the messages in hand stay well under the memory target.
 batch_size_max = 1500
-# Batches cut and not yet appended: the oldest is appended while the helper verifies the
-# others, so that it still has work while the consumer waits for the database.
+# Batches cut and not yet settled: the oldest is appended while the helper verifies the
+# others, so that it still has work while the append waits for the database.
 batches_in_hand_max = 3
 # A lone message waits at most this long for others to share its transaction.
 batch_wait_s_max = 0.05
@@ -102,8 +109,11 @@ class LedgerConsumer:
         self._platform_codes = platform_codes
         self._stage_one = stage_one
         self._lock = lock
-        self._ingestion = BatchIngestion(ingestor, self._wait_unless_stopped,
+        self._ingestion = BatchIngestion(ingestor, self._wait_for_retry,
                                          None if lock is None else lock.confirm_within)
+        self._appender = AppendThread[_Batch, Settlement](self._append, "consumer-append")
+        # Set while the broker thread abandons the append thread's work (the channel is gone).
+        self._give_up = threading.Event()
         self._stop_requested = False
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
@@ -112,12 +122,11 @@ class LedgerConsumer:
         self._draining = False
         self._pending: list[Received] = []
         self._pending_since = 0.0
-        # Cut and handed to the helper, oldest first; appended in that order.
+        # Cut and handed to the helper and the append thread, not yet settled, oldest first.
         self._in_hand: deque[_Batch] = deque()
         # Some delivery of this channel was left unacked: a `multiple` ack would cover it.
         self._unacked_gap = False
-        # The connection broke while a batch waited for the database.
-        self._broker_lost: BaseException | None = None
+        self._outcomes: Counter[Status] = Counter()
         self._outcomes_logged_at = time.monotonic()
         self._lock_checked_at = time.monotonic()
 
@@ -132,6 +141,7 @@ class LedgerConsumer:
         """Consume until stop(); reconnect whenever the broker connection is lost."""
         if self._stage_one is not None:
             self._stage_one.start()
+        self._appender.start()
         backoff = Backoff(reconnect_delay_s_min, reconnect_delay_s_max)
         broker_down_since: float | None = None
         connected_once = False
@@ -171,6 +181,8 @@ class LedgerConsumer:
                                  describe_broker_error(error), delay_s)
                     self._sleep_unless_stopped(delay_s)
         finally:
+            self._give_up.set()
+            self._appender.close()
             self._close_connection()
             if self._stage_one is not None:
                 self._stage_one.close()
@@ -221,10 +233,11 @@ class LedgerConsumer:
                  prefetch_count, batch_size_max)
 
     def _check_the_lock(self) -> None:
-        """Between batches, so that a consumer whose lock went to another gives way at once
-        (each append checks it again, under the chain lock)."""
+        """While idle, so that a consumer whose lock went to another gives way at once (each
+        append checks it, under the chain lock; and the append thread then has the lock's
+        connection to itself)."""
         self._lock_checked_at = time.monotonic()
-        if self._lock is None:
+        if self._lock is None or self._in_hand:
             return
         try:
             held = self._lock.try_acquire()
@@ -251,13 +264,18 @@ class LedgerConsumer:
         declare_outbound_topology(channel, platforms)
 
     def _forget_channel(self) -> None:
-        """The channel is gone: its unacked deliveries come back to whoever consumes next."""
+        """The channel is gone: its unacked deliveries come back to whoever consumes next.
+
+        The batch being appended is committed or given up before this returns, so nothing of
+        this channel is appended after what the next one delivers."""
+        self._give_up.set()
+        self._appender.abandon()
+        self._give_up.clear()
         self._pending.clear()
         self._in_hand.clear()
         if self._stage_one is not None:
             self._stage_one.drop()
         self._unacked_gap = False
-        self._broker_lost = None
         self._close_connection()
 
     def _close_connection(self) -> None:
@@ -289,17 +307,32 @@ class LedgerConsumer:
                 self._check_the_lock()
 
     def _step(self) -> None:
-        """Receive; cut the batches that are ready (each goes to the helper at once); append
-        the oldest one in hand when the hand is full or nothing else is waiting, so that the
-        newer batches' signatures are checked while it is appended."""
+        """Settle what the append thread finished; cut the batches that are ready and hand each
+        to the helper and the append thread; receive until a batch is due or an append ends."""
         assert self._connection is not None
-        if not self._batch_ready():
-            self._connection.process_data_events(time_limit=self._receive_wait_s())
+        self._settle_finished()
         while self._batch_ready() and len(self._in_hand) < batches_in_hand_max:
-            self._in_hand.append(self._cut_batch())
-        if self._in_hand and (len(self._in_hand) >= batches_in_hand_max or not self._pending):
+            batch = self._cut_batch()
+            self._in_hand.append(batch)
+            self._appender.hand_over(batch, self._waker(self._connection))
+        self._connection.process_data_events(time_limit=self._receive_wait_s())
+
+    def _waker(self, connection: pika.BlockingConnection) -> Callable[[], None]:
+        """Ends the broker thread's wait for data, from the append thread."""
+        def wake() -> None:
+            # A connection closed meanwhile has nobody waiting on it.
+            with contextlib.suppress(pika.exceptions.ConnectionWrongStateError):
+                connection.add_callback_threadsafe(_nothing)
+        return wake
+
+    def _settle_finished(self) -> None:
+        for finished in self._appender.finished():
             batch = self._in_hand.popleft()
-            self._append(batch, self._verdicts(batch))
+            assert finished.job is batch, "the append thread keeps the order"
+            if finished.error is not None:
+                raise finished.error
+            assert finished.result is not None
+            self._settle(finished.result)
 
     def _on_message(self, _channel: BlockingChannel, method: pika.spec.Basic.Deliver,
                     properties: pika.BasicProperties, body: bytes) -> None:
@@ -319,10 +352,9 @@ class LedgerConsumer:
                 or time.monotonic() - self._pending_since >= batch_wait_s_max)
 
     def _receive_wait_s(self) -> float:
-        if self._pending:
+        if self._pending and len(self._in_hand) < batches_in_hand_max:
             return max(0.0, self._pending_since + batch_wait_s_max - time.monotonic())
-        if self._in_hand:
-            return 0.0  # a quick look for more, then append what is in hand
+        # Nothing to cut (or no room for it): an append ending wakes the wait.
         return idle_poll_s
 
     def _cut_batch(self) -> _Batch:
@@ -335,22 +367,17 @@ class LedgerConsumer:
             ticket = self._stage_one.submit([message.delivery for message in messages])
         return _Batch(messages, ticket)
 
-    def _verdicts(self, batch: _Batch) -> Verified | None:
-        return None if self._stage_one is None else self._stage_one.result(batch.ticket)
-
-    def _append(self, batch: _Batch, verified: Verified | None) -> None:
-        settlement = self._ingestion.ingest(batch.messages, verified)
-        # Nothing was read during the append, though more had arrived: the pending messages'
-        # wait restarts, or the few read before the append would be cut as a small batch.
-        self._pending_since = time.monotonic()
-        if self._broker_lost is not None:
-            lost, self._broker_lost = self._broker_lost, None
-            raise lost
-        self._settle(settlement)
+    def _append(self, batch: _Batch) -> Settlement:
+        """In the append thread."""
+        verified: Verified | None = None
+        if self._stage_one is not None:
+            verified = self._stage_one.result(batch.ticket)
+        return self._ingestion.ingest(batch.messages, verified)
 
     def _settle(self, settlement: Settlement) -> None:
         channel = self._channel
         assert channel is not None
+        self._outcomes += settlement.outcomes
         for tag in settlement.nacks:
             channel.basic_nack(tag, requeue=True)
         if settlement.all_committed and not self._unacked_gap:
@@ -375,16 +402,13 @@ class LedgerConsumer:
 
     # -- waiting ---------------------------------------------------------------------------
 
-    def _wait_unless_stopped(self, delay_s: float) -> bool:
-        """Wait through the connection, so heartbeats go on (and deliveries keep arriving, up to
-        the prefetch); False once stop() was called or the connection is lost."""
-        assert self._connection is not None
+    def _wait_for_retry(self, delay_s: float) -> bool:
+        """In the append thread, between attempts at a batch while the database is unavailable
+        (the broker thread keeps the connection alive meanwhile); False once stop() was called
+        or the channel is gone."""
         deadline = time.monotonic() + delay_s
         while not self._stop_requested and (remaining := deadline - time.monotonic()) > 0:
-            try:
-                self._connection.sleep(min(remaining, idle_poll_s))
-            except BROKER_ERRORS as error:
-                self._broker_lost = error
+            if self._give_up.wait(min(remaining, idle_poll_s)):
                 return False
         return not self._stop_requested
 
@@ -394,7 +418,7 @@ class LedgerConsumer:
             time.sleep(min(remaining, idle_poll_s))
 
     def _log_outcomes(self) -> None:
-        outcomes = self._ingestion.outcomes
+        outcomes = self._outcomes
         if outcomes:
             log.info("appended %d recorded, %d duplicate and %d rejected events",
                      outcomes[Status.RECORDED], outcomes[Status.DUPLICATE],
@@ -402,3 +426,7 @@ class LedgerConsumer:
         outcomes.clear()
         self._outcomes_logged_at = time.monotonic()
 
+
+
+def _nothing() -> None:
+    """A callback whose only effect is that the broker thread's wait returns."""

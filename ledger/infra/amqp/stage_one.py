@@ -13,6 +13,11 @@ the consumer waits for the database.
 Whatever goes wrong with the helper (it cannot start, it died, it is wedged), `result` answers
 None and the Ingestor verifies that batch itself: the helper can make ingestion faster, never
 different.
+
+The consumer submits from its broker thread and asks for results from its append thread; one
+lock makes each call whole, so neither reads or closes a pipe the other is using. A submit
+therefore waits while the append thread waits for an answer: the helper is busy then anyway,
+with the batches submitted before.
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ import os
 import select
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import IO, Any
+from functools import wraps
+from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
 from ledger.infra.amqp.stage_one_wire import (
     FRAME_HEADER,
@@ -56,6 +63,20 @@ class _HelperFailed(Exception):
     """The helper did not answer (in time)."""
 
 
+_Params = ParamSpec("_Params")
+_Answer = TypeVar("_Answer")
+
+
+def _whole(method: Callable[Concatenate[StageOneAhead, _Params], _Answer],
+           ) -> Callable[Concatenate[StageOneAhead, _Params], _Answer]:
+    """One call at a time, whichever thread makes it."""
+    @wraps(method)
+    def locked(self: StageOneAhead, /, *args: _Params.args, **kwargs: _Params.kwargs) -> _Answer:
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return locked
+
+
 class StageOneAhead:
     def __init__(self, ingestor: Ingestor, clock: Callable[[], datetime],
                  clock_skew_s: int) -> None:
@@ -67,15 +88,18 @@ class StageOneAhead:
         self._outstanding: deque[tuple[int, Sequence[Delivery]]] = deque()
         self._next_ticket = 0
         self._unavailable_until = 0.0
+        self._lock = threading.RLock()
 
     @property
     def helper_pid(self) -> int | None:
         return None if self._helper is None else self._helper.pid
 
+    @_whole
     def start(self) -> None:
         """Start the helper now, so that its start-up overlaps the broker connection."""
         self._running_helper()
 
+    @_whole
     def submit(self, deliveries: Sequence[Delivery]) -> int | None:
         """A ticket for the verdicts of these deliveries, or None (then verify in-process).
 
@@ -101,6 +125,7 @@ class StageOneAhead:
         self._outstanding.append((self._next_ticket, deliveries))
         return self._next_ticket
 
+    @_whole
     def result(self, ticket: int | None) -> Verified | None:
         """The verdicts for that ticket, or None when the Ingestor must verify itself.
 
@@ -120,12 +145,14 @@ class StageOneAhead:
             self._fail(error)
             return None
 
+    @_whole
     def drop(self) -> None:
         """Forget every outstanding batch (their messages went back to the queue)."""
         while self._outstanding and self._helper is not None:
             self._discard_oldest()
         self._outstanding.clear()
 
+    @_whole
     def close(self) -> None:
         helper, self._helper = self._helper, None
         self._outstanding.clear()
