@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 from psycopg import sql
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from ledger.bootstrap import Ledger
+from ledger.service.appending import CHAIN_LOCK_KEY
 from ledger.service.chain_audit import audit_chain
 from tests.amqp.scenario import Scenario, stream
 from tests.amqp.support import (
@@ -37,6 +39,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.rabbitmq]
 LEDGER_QUEUE = "pointsledger.ledger"
 CONSUME_TIMEOUT_S = 90.0
 STATISTICS_LAG_S = 20.0
+# Short, so that a connection left silent is closed within seconds (RabbitMQ's floor is 1 s).
+HEARTBEAT_S = 2
 
 
 def _assert_recorded_exactly_once(ledger: Ledger, scenario: Scenario, platform: str) -> None:
@@ -143,6 +147,38 @@ def test_while_the_database_is_down_messages_stay_unacked_and_are_recorded_once_
         assert consumer.terminate() == 0, consumer.log()
 
     assert consumer.log().count("the database is unavailable") == 1  # once per outage
+    _assert_recorded_exactly_once(broker_ledger, scenario, broker_platform.code)
+
+
+def test_an_append_held_up_by_the_database_past_the_heartbeat_timeout_keeps_its_connection(
+        broker_ledger: Ledger, broker_platform: PlatformFixture, amqp_url: str,
+        consumer_env: dict[str, str], tmp_path: Path) -> None:
+    """Another appender holds the chain lock for five heartbeat intervals: the consumer's
+    append waits for it, and meanwhile its broker thread keeps the connection alive, so the
+    batch is committed and acked on the same connection, without a redelivery."""
+    scenario = stream(broker_platform, 300)
+    environment = {**consumer_env,
+                   "POINTSLEDGER_AMQP_URL": f"{amqp_url}?heartbeat={HEARTBEAT_S}"}
+    with running_consumer(environment, tmp_path / "consumer.log") as consumer:
+        consumer.wait_until_consuming(amqp_url)
+        connections = connection_pids(amqp_url, consumer.connection_name)
+        with broker_ledger.engine.connect() as other_appender:
+            other_appender.execute(text("SELECT pg_advisory_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+            publish(amqp_url, scenario.messages)
+            wait_until(lambda: queue_depth(amqp_url, LEDGER_QUEUE)[0] == 0, STATISTICS_LAG_S,
+                       "the consumer to take the messages")
+            time.sleep(5 * HEARTBEAT_S)
+            assert entries(broker_ledger.sessions) == 0  # still waiting for the chain lock
+            other_appender.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                   {"key": CHAIN_LOCK_KEY})
+
+        _wait_until_all_consumed(broker_ledger, amqp_url, scenario.valid_events)
+        assert connection_pids(amqp_url, consumer.connection_name) == connections
+        assert consumer.terminate() == 0, consumer.log()
+
+    assert "lost the RabbitMQ connection" not in consumer.log()
+    # Delivered once: the message without signature headers was refused once, not again.
+    assert rejections(broker_ledger.sessions) == ["bad_signature"]
     _assert_recorded_exactly_once(broker_ledger, scenario, broker_platform.code)
 
 

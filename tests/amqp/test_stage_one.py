@@ -76,17 +76,21 @@ def test_batches_submitted_by_one_thread_while_another_collects_get_their_own_ve
     """The consumer's broker thread submits while its append thread waits for answers."""
     platform = register_platform(embedded_ledger.sessions)
     batches = [[platform.delivery(channel="amqp") for _ in range(300)] for _ in range(8)]
-    tickets: queue.Queue[int | None] = queue.Queue(maxsize=OUTSTANDING_MAX - 1)
+    tickets: queue.Queue[int | None] = queue.Queue()
+    # Submitted and not yet answered: at most OUTSTANDING_MAX, as the consumer's batches in hand.
+    room = threading.Semaphore(OUTSTANDING_MAX)
     answers: list[Verified | None] = []
 
     def collect() -> None:
         for _ in batches:
             answers.append(stage_one.result(tickets.get(timeout=30)))
+            room.release()
 
     collector = threading.Thread(target=collect)
     collector.start()
-    for batch in batches:  # a few ahead of the collector at most, as the consumer keeps them
-        tickets.put(stage_one.submit(batch), timeout=30)
+    for batch in batches:
+        assert room.acquire(timeout=30)
+        tickets.put(stage_one.submit(batch))
     collector.join(timeout=60)
 
     assert not collector.is_alive()

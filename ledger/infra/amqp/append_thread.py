@@ -11,6 +11,7 @@ Only the thread that owns the broker connection calls these methods.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from typing import Generic, TypeVar
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -95,4 +98,7 @@ class AppendThread(Generic[Job, Result]):
                 self._halted = finished.error is not None
                 self._finished.append(finished)
                 self._changed.notify_all()
-            wake()
+            try:
+                wake()
+            except Exception:  # the consumer still finds the result on its next look
+                log.exception("could not wake the consumer's broker thread")

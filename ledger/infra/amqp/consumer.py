@@ -73,8 +73,8 @@ batch_size_max = 1500
 batches_in_hand_max = 3
 # A lone message waits at most this long for others to share its transaction.
 batch_wait_s_max = 0.05
-# The batches in hand, and the one being received.
-prefetch_count = (batches_in_hand_max + 1) * batch_size_max
+# The batches in hand: a fourth batch could not be cut before the oldest is settled anyway.
+prefetch_count = batches_in_hand_max * batch_size_max
 reconnect_delay_s_min = 0.5
 reconnect_delay_s_max = 30.0
 # How soon the loop notices stop() while no message arrives.
@@ -141,6 +141,7 @@ class LedgerConsumer:
         """Consume until stop(); reconnect whenever the broker connection is lost."""
         if self._stage_one is not None:
             self._stage_one.start()
+        self._give_up.clear()
         self._appender.start()
         backoff = Backoff(reconnect_delay_s_min, reconnect_delay_s_max)
         broker_down_since: float | None = None
