@@ -3,11 +3,14 @@
 A file is read line by line (split on `\\n`, each line decoded on its own) so that one line
 with a broken byte or a missing cell is refused with its line number while the rest of the file
 is imported. Cells never span lines in these exports (the platform writes no line breaks into
-its cells), which is what makes line-by-line reading sound.
+its cells), which is what makes line-by-line reading sound; a file edited by hand that breaks a
+cell over lines has both halves refused, each as a line that is not well-formed CSV or has the
+wrong number of cells.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from typing import Any
@@ -54,8 +57,9 @@ def _encoding_of(header: bytes) -> str | None:
             text = header.decode(encoding).lstrip("\ufeff")
         except UnicodeDecodeError:
             continue
-        if tuple(cell.strip() for cell in _cells(text)) == HEADER:
-            return encoding
+        with contextlib.suppress(csv.Error):  # not our header either
+            if tuple(cell.strip() for cell in _cells(text)) == HEADER:
+                return encoding
     return None
 
 
@@ -65,7 +69,10 @@ def _record(line: bytes, encoding: str, location: str) -> NativeRecord:
     except UnicodeDecodeError:
         return NativeRecord(location, line.decode(encoding, errors="replace"),
                             unreadable=f"the line is not {encoding.upper()} text")
-    cells = _cells(text)
+    try:
+        cells = _cells(text)
+    except csv.Error as error:
+        return NativeRecord(location, text, unreadable=f"the line is not well-formed CSV ({error})")
     if len(cells) != len(HEADER):
         return NativeRecord(location, text, unreadable=f"the line has {len(cells)} cells, "
                                                        f"the header {len(HEADER)}")
@@ -73,7 +80,8 @@ def _record(line: bytes, encoding: str, location: str) -> NativeRecord:
 
 
 def _cells(text: str) -> list[str]:
-    try:
-        return next(csv.reader([text]), [])
-    except csv.Error:
-        return []  # an unclosed quote: counted as a line with the wrong number of cells
+    """The line's cells; raises csv.Error for a line that is not well-formed CSV.
+
+    Strict: csv otherwise reads an unclosed quote to the end of the line, and a cell broken
+    over two lines would import its first half as a whole record."""
+    return next(csv.reader([text], strict=True), [])

@@ -67,6 +67,27 @@ def test_a_gbk_file_with_bom_and_crlf_refuses_only_its_bad_lines(
     assert resident_id not in "".join(record.record for record in outbox.quarantined())
 
 
+def test_a_cell_broken_over_two_lines_is_refused_as_two_bad_lines_and_the_rest_imported(
+        intake: Intake, resident_id: str) -> None:
+    """The exports never break a cell over lines; a file that does (a memo typed with Enter
+    and saved by hand) is quarantined where it breaks, and its other lines still count."""
+    broken = {**native_record("N2", resident_id, "志愿服务", 10, DAY), "备注": "第一行\r\n第二行"}
+    records = [native_record("N1", resident_id, "垃圾分类", 3, DAY), broken,
+               native_record("N3", resident_id, "平安巡逻", 5, DAY)]
+    data = nanyang_young.payload(records)
+    assert data.count(b"\r\n") == 5  # header, three records, and the break inside the memo
+
+    parsed = nanyang_young.native_records(data, "nanyang.csv")
+    report = intake.accept(parsed)
+
+    assert report.accepted == 2
+    assert [(entry["location"], entry["reason"], entry["detail"])
+            for entry in report.quarantined] == [
+        ("nanyang.csv line 3", "bad_record",
+         "the line is not well-formed CSV (unexpected end of data)"),
+        ("nanyang.csv line 4", "bad_record", "the line has 1 cells, the header 7")]
+
+
 def test_a_file_with_another_header_is_one_unreadable_record() -> None:
     (record,) = nanyang_young.native_records("编号,姓名\r\n1,张伟\r\n".encode("gbk"), "x.csv")
     assert record.location == "x.csv"
