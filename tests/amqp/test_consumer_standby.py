@@ -11,6 +11,7 @@ from pathlib import Path
 import pika
 import psycopg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from ledger.bootstrap import Ledger
@@ -20,6 +21,7 @@ from ledger.infra.db.consumer_lock import (
     ConsumerLock,
     ConsumerLockLost,
 )
+from ledger.service.appending import CHAIN_LOCK_KEY
 from ledger.service.chain_audit import audit_chain
 from tests.amqp.scenario import stream
 from tests.amqp.support import (
@@ -28,7 +30,9 @@ from tests.amqp.support import (
     entries,
     postgres_admin,
     publish,
+    queue_depth,
     queue_messages,
+    rejections,
     running_consumer,
     wait_until,
 )
@@ -39,6 +43,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 LEDGER_QUEUE = "pointsledger.ledger"
 TIMEOUT_S = 60.0
 STANDING_BY = "another consumer holds the ledger; standing by"
+WAITING_FOR_THE_PREVIOUS = "waiting for the previous consumer of pointsledger.ledger"
+
+
+def queue_ready(amqp_url: str) -> int:
+    return queue_depth(amqp_url, LEDGER_QUEUE)[0]
 
 
 def _ledger_consumers(amqp_url: str) -> int:
@@ -154,6 +163,46 @@ def _lock_taken_from(database_url: str) -> Iterator[None]:
                 break
             assert time.monotonic() < deadline, "the consumer kept taking the lock back"
         yield
+
+
+def test_a_consumer_taking_over_starts_only_once_the_previous_ones_messages_are_back(
+        broker_ledger: Ledger, broker_platform: PlatformFixture, amqp_url: str,
+        postgres_url: str, consumer_env: dict[str, str], tmp_path: Path) -> None:
+    """The first consumer's lock session ends while its batch of awards waits for the chain
+    lock; a second consumer takes the lock, and then revocations of those awards arrive. The
+    second consumer starts only once the first has given its messages back, so it appends the
+    awards before their revocations instead of refusing these as unknown_revocation_target."""
+    awards = [broker_platform.event() for _ in range(20)]
+    revocations = [broker_platform.event(type="points.revoked", resident=award["resident"],
+                                         points=award["points"], category=award["category"],
+                                         revokes=award["event_id"]) for award in awards[:6]]
+    with running_consumer(consumer_env, tmp_path / "first.log") as first, \
+            broker_ledger.engine.connect() as other_appender:
+        first.wait_until_consuming(amqp_url)
+        other_appender.execute(text("SELECT pg_advisory_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+        publish(amqp_url, [Published("points.awarded", broker_platform.signed(award))
+                           for award in awards])
+        wait_until(lambda: queue_ready(amqp_url) == 0, TIMEOUT_S, "the first to take the awards")
+        assert _end_lock_sessions(postgres_url) == 1  # a database restart, say
+
+        with running_consumer(consumer_env, tmp_path / "second.log") as second:
+            wait_until(lambda: WAITING_FOR_THE_PREVIOUS in second.log(), TIMEOUT_S,
+                       "the second to take the lock and wait for the first's messages")
+            # One at a time: while the first still consumes, the broker shares them out.
+            for revocation in revocations:
+                publish(amqp_url, [Published("points.revoked",
+                                             broker_platform.signed(revocation))])
+            other_appender.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                   {"key": CHAIN_LOCK_KEY})
+            wait_until(lambda: entries(broker_ledger.sessions) == len(awards) + len(revocations),
+                       TIMEOUT_S, "the awards and their revocations")
+            assert "giving way" in first.log()
+            assert second.terminate() == 0, second.log()
+        assert first.terminate() == 0, first.log()
+
+    assert rejections(broker_ledger.sessions) == []
+    with broker_ledger.sessions() as session:
+        assert audit_chain(session).intact
 
 
 def test_an_append_under_a_lock_another_consumer_took_is_refused(

@@ -11,7 +11,8 @@ in hand, and verified, by the time it commits.
 Only the holder of the ledger's consumer lock (ConsumerLock) consumes: a consumer started beside
 another stands by, without a broker connection, until the lock is free, and one that finds the
 lock taken by another consumer drops its connection (its unacked messages go back to the queue)
-and stands by again.
+and stands by again. A consumer that takes the lock waits until no other channel consumes the
+queue, so that the previous holder's unacked messages are back first and keep their order.
 
 The broker sends at most `prefetch_count` unacked messages and at most three batches are in
 hand, which bounds memory whatever the backlog. While the database is unavailable, the append
@@ -83,6 +84,8 @@ outcomes_log_interval_s = 60.0
 # How often a consumer standing by asks for the lock, and a consuming one makes sure it has it.
 standby_poll_s = 1.0
 lock_check_interval_s = 5.0
+# How long a consumer that just took the lock waits for the previous one's channel to close.
+previous_consumer_wait_s_max = 120.0
 CONNECTION_ROLE = "consumer"
 
 
@@ -229,9 +232,37 @@ class LedgerConsumer:
         channel.add_on_cancel_callback(self._on_cancelled_by_broker)
         self._cancelled_by_broker = False
         self._draining = False
+        self._wait_for_the_previous_consumer(connection, channel)
+        if self._stop_requested:
+            return  # nothing taken: _consume has nothing to finish
         self._consumer_tag = channel.basic_consume(LEDGER_QUEUE, self._on_message)
         log.info("consuming %s (prefetch %d, batches of up to %d)", LEDGER_QUEUE,
                  prefetch_count, batch_size_max)
+
+    def _wait_for_the_previous_consumer(self, connection: pika.BlockingConnection,
+                                        channel: BlockingChannel) -> None:
+        """Until no other channel consumes the ledger queue, so that what the previous consumer
+        held unacked (another process that lost the lock, or this one's own broken connection
+        the broker has not noticed yet) is back in the queue first: returned messages are
+        delivered before newer ones, and the ledger keeps their order."""
+        deadline = time.monotonic() + previous_consumer_wait_s_max
+        said = False
+        while not self._stop_requested:
+            declared = channel.queue_declare(LEDGER_QUEUE, passive=True)
+            others = declared.method.consumer_count
+            if not others:
+                if said:
+                    log.warning("the previous consumer of %s is gone", LEDGER_QUEUE)
+                return
+            if time.monotonic() >= deadline:
+                log.warning("%d other consumers still on %s after %.0f s; consuming beside them",
+                            others, LEDGER_QUEUE, previous_consumer_wait_s_max)
+                return
+            if not said:
+                log.warning("waiting for the previous consumer of %s to let go of its messages "
+                            "(%d consumers)", LEDGER_QUEUE, others)
+                said = True
+            connection.sleep(standby_poll_s)
 
     def _check_the_lock(self) -> None:
         """While idle, so that a consumer whose lock went to another gives way at once (each
