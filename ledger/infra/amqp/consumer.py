@@ -81,7 +81,8 @@ reconnect_delay_s_max = 30.0
 # How soon the loop notices stop() while no message arrives.
 idle_poll_s = 0.2
 outcomes_log_interval_s = 60.0
-# How often a consumer standing by asks for the lock, and a consuming one makes sure it has it.
+# How often a consumer standing by asks for the lock (and, once it has it, whether the previous
+# consumer is gone), and an idle one makes sure it still has it.
 standby_poll_s = 1.0
 lock_check_interval_s = 5.0
 # How long a consumer that just took the lock waits for the previous one's channel to close.
@@ -457,7 +458,6 @@ class LedgerConsumer:
                      outcomes[Status.REJECTED])
         outcomes.clear()
         self._outcomes_logged_at = time.monotonic()
-
 
 
 def _nothing() -> None:
