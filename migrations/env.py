@@ -29,6 +29,14 @@ def _database_url() -> str:
 
 
 def _run(connection: Connection) -> None:
+    foreign_keys_off = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    if foreign_keys_off:
+        # SQLite changes a constraint by rebuilding the table (batch mode): the old one is
+        # dropped while other tables still point at it, which foreign keys that are on refuse.
+        # SQLite's own procedure for such changes: keys off (outside any transaction), and
+        # checked once before the commit.
+        connection.connection.driver_connection.execute(  # type: ignore[union-attr]
+            "PRAGMA foreign_keys=OFF")
     if connection.dialect.name == "postgresql":
         # A migration waiting on a busy table must fail fast rather than stall the ledger.
         connection.execute(text(f"SET lock_timeout = '{POSTGRES_LOCK_TIMEOUT}'"))
@@ -41,6 +49,14 @@ def _run(connection: Connection) -> None:
     with context.begin_transaction():
         context.run_migrations()
         install_append_only_guard(connection, append_only_tables())
+        if foreign_keys_off:
+            _refuse_broken_foreign_keys(connection)
+
+
+def _refuse_broken_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken}")
 
 
 def run_migrations_online() -> None:

@@ -1,4 +1,4 @@
-"""Refused events, kept whole with their bytes, headers and reason (SPEC §4.5)."""
+"""Refused events, kept with their bytes (ID numbers masked), headers and reason (SPEC §4.5)."""
 
 from __future__ import annotations
 
@@ -40,5 +40,6 @@ def _document(rejection: Rejection) -> dict[str, Any]:
         "errors": rejection.errors or {}, "platform": rejection.platform,
         "event_id": rejection.event_id,
         "body_base64": base64.b64encode(rejection.body).decode("ascii"),
-        "body_size": rejection.body_size, "headers": rejection.headers,
+        "body_size": rejection.body_size, "body_sha256": rejection.body_sha256,
+        "headers": rejection.headers,
     }

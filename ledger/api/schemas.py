@@ -173,8 +173,12 @@ class RejectionSchema(Schema):
     platform = fields.String(allow_none=True)
     event_id = fields.String(allow_none=True)
     body_base64 = fields.String(required=True, metadata={
-        "description": "the raw body as received (its first 64 KiB)"})
+        "description": "the body as received (its first 64 KiB), every run shaped like a "
+                       "resident ID number masked"})
     body_size = fields.Integer(required=True)
+    body_sha256 = fields.String(required=True, allow_none=True, metadata={
+        "description": "SHA-256 (hex) of the whole body as received, before masking; null for "
+                       "rejections kept before masking began"})
     headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
 
 

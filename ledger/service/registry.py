@@ -56,7 +56,7 @@ def add_key(session: Session, platform: str, public_key: str, now: datetime) -> 
     if session.get(PlatformKey, key_id) is not None:
         raise Conflict(f"this public key is already registered as {key_id}")
     session.add(PlatformKey(key_id=key_id, platform=platform, public_key=raw, created_at=now,
-                            revoked_at=None))
+                            revoked_at=None, compromised_at=None))
     return RegisteredPublicKey(key_id, platform, encode_public_key(raw))
 
 
@@ -67,13 +67,26 @@ def generate_key(session: Session, platform: str,
     return private_key, registered
 
 
-def revoke_key(session: Session, key_id: str, now: datetime) -> PlatformKey:
+def revoke_key(session: Session, key_id: str, now: datetime, *,
+               compromised: bool = False) -> PlatformKey:
+    """Retire a key (rotation: its backlog, signed before now, still counts for a grace), or
+    declare it compromised (nothing received from now on counts, whatever its timestamp says).
+
+    A retired key can later be declared compromised; nothing else changes a revocation.
+    """
     key = session.get(PlatformKey, key_id)
     if key is None:
         raise NotFound(f"no key {key_id!r} is registered")
-    if key.revoked_at is not None:
-        raise Conflict(f"key {key_id} was already revoked at {key.revoked_at.isoformat()}")
-    key.revoked_at = now
+    if key.compromised_at is not None:
+        raise Conflict(f"key {key_id} was already declared compromised at "
+                       f"{key.compromised_at.isoformat()}")
+    if key.revoked_at is not None and not compromised:
+        raise Conflict(f"key {key_id} was already retired at {key.revoked_at.isoformat()}; "
+                       "add --compromised if it leaked")
+    if key.revoked_at is None:
+        key.revoked_at = now
+    if compromised:
+        key.compromised_at = now
     return key
 
 

@@ -33,7 +33,8 @@ NAMING_CONVENTION = {
 
 APPEND_ONLY = {"info": {"append_only": True}}
 
-ROLES = ("admin", "teller", "supervisor", "risk_officer", "auditor", "credit_system")
+ROLES = ("admin", "teller", "supervisor", "risk_officer", "auditor", "credit_system",
+         "platform_operator", "monitor")
 
 
 class Base(DeclarativeBase):
@@ -71,8 +72,12 @@ class PlatformKey(Base):
     platform: Mapped[str] = mapped_column(ForeignKey("platforms.code"), index=True)
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     created_at: Mapped[datetime]
-    # Signatures whose timestamp is at or after this moment are refused with key_revoked.
+    # When the key was revoked (SPEC §3). A retired key still signs its backlog: signatures
+    # timestamped before this moment count until the grace after it has passed.
     revoked_at: Mapped[datetime | None]
+    # When the key was declared compromised: from then on nothing it signed is accepted,
+    # whatever the signature's timestamp claims (a leaked key can backdate it).
+    compromised_at: Mapped[datetime | None]
 
 
 class Branch(Base):
@@ -95,7 +100,14 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(32))
     branch: Mapped[str | None] = mapped_column(ForeignKey("branches.code"))
+    # The platform a platform_operator reads, as a branch is a teller's.
+    platform: Mapped[str | None] = mapped_column(ForeignKey("platforms.code"))
     created_at: Mapped[datetime]
+    # Users are never deleted (their names stand in the audit trail); a disabled one is refused.
+    disabled_at: Mapped[datetime | None]
+    # A memory-hard hash of the console password (argon2id, PHC string), None: no password.
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    last_sign_in_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):
@@ -108,6 +120,9 @@ class ApiToken(Base):
     secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    # Written at most once a minute per token, so that reads do not all become writes.
+    last_used_at: Mapped[datetime | None]
 
 
 class LedgerEntryRow(Base):
@@ -145,7 +160,7 @@ class LedgerEntryRow(Base):
 
 
 class Rejection(Base):
-    """A refused input, kept whole: raw bytes (up to a bound), headers and the reason."""
+    """A refused input, kept: its bytes (bounded, ID numbers masked), headers and reason."""
 
     __tablename__ = "rejections"
     __table_args__ = (Index(None, "platform", "event_id"), APPEND_ONLY)
@@ -158,8 +173,11 @@ class Rejection(Base):
     errors: Mapped[dict[str, Any] | None]
     platform: Mapped[str | None] = mapped_column(String(64))
     event_id: Mapped[str | None] = mapped_column(String(64))
+    # The body as received, with every run shaped like an ID number masked (SPEC §4.5), and the
+    # SHA-256 of the bytes as they were, so that the platform can match its own copy.
     body: Mapped[bytes] = mapped_column(LargeBinary)
     body_size: Mapped[int] = mapped_column(Integer)
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
     headers: Mapped[dict[str, Any]]
 
 
