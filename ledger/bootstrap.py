@@ -44,5 +44,5 @@ def build(settings: Settings | None = None, clock: Clock = utc_now) -> Ledger:
     settings = settings or Settings.from_environment()
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    return Ledger(settings, engine, sessions, Ingestor(sessions, settings.clock_skew_s, clock),
-                  clock)
+    ingestor = Ingestor(sessions, settings.clock_skew_s, settings.retired_key_grace_s, clock)
+    return Ledger(settings, engine, sessions, ingestor, clock)

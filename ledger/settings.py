@@ -26,6 +26,8 @@ PEPPER_FILE = VAR_DIRECTORY / "resident.pepper"
 LEDGER_KEY_FILE_DEFAULT = VAR_DIRECTORY / "ledger.key"
 CLOCK_SKEW_S_DEFAULT = 300
 CLOCK_SKEW_S_MAX = 86_400
+RETIRED_KEY_GRACE_S_DEFAULT = 7 * 86_400
+RETIRED_KEY_GRACE_S_MAX = 366 * 86_400
 PEPPER_LENGTH_MIN = 16
 
 
@@ -40,6 +42,8 @@ class Settings:
     resident_pepper: str
     ledger_key_file: Path
     clock_skew_s: int
+    # How long a retired key's backlog (signed before the retirement) is still accepted (§3).
+    retired_key_grace_s: int = RETIRED_KEY_GRACE_S_DEFAULT
 
     @property
     def embedded(self) -> bool:
@@ -57,6 +61,9 @@ class Settings:
             resident_pepper=_resident_pepper(env.get("POINTSLEDGER_RESIDENT_PEPPER"), amqp_url),
             ledger_key_file=ledger_key_file_from_environment(env),
             clock_skew_s=_clock_skew_s(env.get("POINTSLEDGER_CLOCK_SKEW_S")),
+            retired_key_grace_s=_seconds("POINTSLEDGER_RETIRED_KEY_GRACE_S",
+                                         env.get("POINTSLEDGER_RETIRED_KEY_GRACE_S"),
+                                         RETIRED_KEY_GRACE_S_DEFAULT, RETIRED_KEY_GRACE_S_MAX),
         )
 
 
@@ -127,12 +134,16 @@ def _embedded_pepper() -> str:
 
 
 def _clock_skew_s(value: str | None) -> int:
+    return _seconds("POINTSLEDGER_CLOCK_SKEW_S", value, CLOCK_SKEW_S_DEFAULT, CLOCK_SKEW_S_MAX)
+
+
+def _seconds(variable: str, value: str | None, default: int, maximum: int) -> int:
     if value is None or value == "":
-        return CLOCK_SKEW_S_DEFAULT
+        return default
     try:
-        skew = int(value)
+        seconds = int(value)
     except ValueError:
-        raise SettingsError("POINTSLEDGER_CLOCK_SKEW_S must be a whole number of seconds") from None
-    if not 0 <= skew <= CLOCK_SKEW_S_MAX:
-        raise SettingsError(f"POINTSLEDGER_CLOCK_SKEW_S must be between 0 and {CLOCK_SKEW_S_MAX}")
-    return skew
+        raise SettingsError(f"{variable} must be a whole number of seconds") from None
+    if not 0 <= seconds <= maximum:
+        raise SettingsError(f"{variable} must be between 0 and {maximum}")
+    return seconds

@@ -28,6 +28,8 @@ KEY_LENGTH_BYTES = 32
 SIGNATURE_LENGTH_BYTES = 64
 SIGNATURES_PER_HEADER_MAX = 8
 HEADER_LENGTH_MAX = 1024
+# The last second a date can hold (9999-12-31T23:59:59Z): a timestamp beyond it names no moment.
+TIMESTAMP_MAX_S = 253_402_300_799
 PUBLIC_KEYS_CACHED_MAX = 256
 
 
@@ -112,8 +114,27 @@ class SignatureHeaderError(ValueError):
     """The webhook headers are missing or malformed."""
 
 
+class TimestampInvalid(SignatureHeaderError):
+    """`webhook-timestamp` is not a whole number of seconds between 0 and TIMESTAMP_MAX_S."""
+
+
+def parse_timestamp(text: str) -> int:
+    """Integer Unix seconds that a date can hold; raises TimestampInvalid for anything else
+    (a sign, a fraction, spaces, a number no date can hold), so no caller ever converts an
+    absurd value into a datetime."""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(TIMESTAMP_MAX_S))):
+        raise TimestampInvalid("webhook-timestamp must be a whole number of Unix seconds")
+    seconds = int(text)
+    if seconds > TIMESTAMP_MAX_S:
+        raise TimestampInvalid("webhook-timestamp is beyond any date")
+    return seconds
+
+
 def parse_signature_headers(headers: Mapping[str, str]) -> SignatureHeaders:
-    """Read the three headers (names case-insensitive); keep only well-formed v1a entries."""
+    """Read the three headers (names case-insensitive); keep only well-formed v1a entries.
+
+    Raises TimestampInvalid for a timestamp that names no moment, SignatureHeaderError for
+    anything else that is missing or malformed."""
     lowered = {name.lower(): value for name, value in headers.items()}
     missing = [name for name in HEADER_NAMES if not lowered.get(name)]
     if missing:
@@ -123,8 +144,7 @@ def parse_signature_headers(headers: Mapping[str, str]) -> SignatureHeaders:
     signature_text = lowered[HEADER_SIGNATURE]
     if len(webhook_id) > HEADER_LENGTH_MAX or len(signature_text) > HEADER_LENGTH_MAX:
         raise SignatureHeaderError("a webhook header is too long")
-    if not timestamp_text.isascii() or not timestamp_text.isdigit() or len(timestamp_text) > 12:
-        raise SignatureHeaderError("webhook-timestamp must be integer Unix seconds")
+    timestamp = parse_timestamp(timestamp_text)
     signatures: list[bytes] = []
     for entry in signature_text.split(" ")[:SIGNATURES_PER_HEADER_MAX]:
         scheme, _, encoded = entry.partition(",")
@@ -138,7 +158,7 @@ def parse_signature_headers(headers: Mapping[str, str]) -> SignatureHeaders:
             signatures.append(raw)
     if not signatures:
         raise SignatureHeaderError("webhook-signature holds no v1a signature")
-    return SignatureHeaders(webhook_id, int(timestamp_text), tuple(signatures))
+    return SignatureHeaders(webhook_id, timestamp, tuple(signatures))
 
 
 @functools.lru_cache(maxsize=PUBLIC_KEYS_CACHED_MAX)

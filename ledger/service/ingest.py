@@ -6,15 +6,13 @@ The same code path serves the embedded HTTP API, the broker consumer and the ben
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.domain.outcomes import Outcome, Reason
-from ledger.infra.db.models import PlatformKey
 from ledger.service.appending import BatchAppender
-from ledger.service.keyring import Keyring, load_keyring
+from ledger.service.keyring import Keyring, load_keyring, registered_keys
 from ledger.service.verification import Delivery, VerifiedEvent, verify_delivery
 
 Clock = Callable[[], datetime]
@@ -28,14 +26,15 @@ def utc_now() -> datetime:
 
 class Ingestor:
     def __init__(self, sessions: sessionmaker[Session], clock_skew_s: int,
-                 clock: Clock = utc_now) -> None:
+                 retired_key_grace_s: int, clock: Clock = utc_now) -> None:
         self._sessions = sessions
         self._clock_skew_s = clock_skew_s
+        self._retired_key_grace = timedelta(seconds=retired_key_grace_s)
         self._clock = clock
 
     def keyring(self) -> Keyring:
         with self._sessions() as session:
-            return load_keyring(session)
+            return load_keyring(session, self._retired_key_grace)
 
     def verify(self, deliveries: Sequence[Delivery],
                keyring: Keyring | None = None) -> list[VerifiedEvent | Outcome]:
@@ -58,8 +57,10 @@ class Ingestor:
         with self._sessions.begin() as session:
             if guard is not None:
                 guard(session)
-            items = _recheck_revocations(session, deliveries, verified)
-            return BatchAppender(session, self._clock()).decide(items)
+            now = self._clock()
+            items = _recheck_revocations(session, deliveries, verified, now,
+                                         self._retired_key_grace)
+            return BatchAppender(session, now).decide(items)
 
     def keep_rejections(self, refused: Sequence[tuple[Delivery, Outcome]]) -> list[Outcome]:
         """Store stage-one refusals (the broker-mode API), without touching the chain."""
@@ -69,24 +70,24 @@ class Ingestor:
 
 def _recheck_revocations(
     session: Session, deliveries: Sequence[Delivery],
-    verified: Sequence[VerifiedEvent | Outcome],
+    verified: Sequence[VerifiedEvent | Outcome], now: datetime, retired_key_grace: timedelta,
 ) -> list[VerifiedEvent | tuple[Delivery, Outcome]]:
-    """A key revoked after stage one read the keyring still refuses what it no longer covers."""
-    key_ids = {item.key_id for item in verified if isinstance(item, VerifiedEvent)}
-    revoked_at = dict(session.execute(
-        select(PlatformKey.key_id, PlatformKey.revoked_at).where(
-            PlatformKey.key_id.in_(key_ids), PlatformKey.revoked_at.is_not(None))
-    ).all()) if key_ids else {}
+    """A key revoked after stage one read the keyring refuses, at the moment of appending,
+    what it no longer covers: a compromise declared while a batch was being verified counts."""
+    keys = registered_keys(session, (item.key_id for item in verified
+                                     if isinstance(item, VerifiedEvent)), retired_key_grace)
     items: list[VerifiedEvent | tuple[Delivery, Outcome]] = []
     for delivery, item in zip(deliveries, verified, strict=True):
         if isinstance(item, Outcome):
             items.append((delivery, item))
             continue
-        cutoff = revoked_at.get(item.key_id)
-        if cutoff is not None and item.webhook_timestamp >= cutoff.timestamp():
+        key = keys.get(item.key_id)
+        signed_at = datetime.fromtimestamp(item.webhook_timestamp, UTC)
+        refusal = None if key is None else key.refusal(signed_at, now)
+        if refusal is not None:
             items.append((delivery, Outcome.rejected(
-                Reason.KEY_REVOKED, "the event is signed with a key revoked before its timestamp",
-                platform=item.envelope.platform, event_id=item.envelope.event_id)))
+                Reason.KEY_REVOKED, refusal, platform=item.envelope.platform,
+                event_id=item.envelope.event_id)))
         else:
             items.append(item)
     return items

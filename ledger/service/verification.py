@@ -21,6 +21,7 @@ from ledger.contract.envelope import (
 from ledger.contract.webhook import (
     HEADER_SIGNATURE,
     SignatureHeaderError,
+    TimestampInvalid,
     parse_signature_headers,
     verifying_key,
 )
@@ -48,7 +49,10 @@ class VerifiedEvent:
 
 def verify_delivery(delivery: Delivery, keyring: Keyring, now: datetime,
                     clock_skew_s: int) -> VerifiedEvent | Outcome:
-    """A verified event, or the rejected Outcome that says why not."""
+    """A verified event, or the rejected Outcome that says why not; never an exception, whatever
+    the bytes and headers (tests/ledger/test_verification_properties.py feeds it garbage).
+
+    `now` is when the ledger received the event: a revoked key is judged by it (SPEC §4.3)."""
     if len(delivery.body) > BODY_SIZE_MAX_BYTES:
         return Outcome.rejected(
             Reason.TOO_LARGE,
@@ -71,6 +75,8 @@ def verify_delivery(delivery: Delivery, keyring: Keyring, now: datetime,
         return refuse(Reason.UNKNOWN_PLATFORM, f"platform {envelope.platform!r} is not registered")
     try:
         headers = parse_signature_headers(delivery.headers)
+    except TimestampInvalid as error:
+        return refuse(Reason.TIMESTAMP_SKEW, str(error))
     except SignatureHeaderError as error:
         return refuse(Reason.BAD_SIGNATURE, str(error))
     if headers.webhook_id != envelope.event_id:
@@ -78,13 +84,15 @@ def verify_delivery(delivery: Delivery, keyring: Keyring, now: datetime,
 
     signed_at = datetime.fromtimestamp(headers.timestamp, UTC)
     keys = keyring.keys(envelope.platform)
-    active = [(key.key_id, key.public_key) for key in keys if key.active_at(signed_at)]
-    key_id = verifying_key(headers, delivery.body, active)
+    refusals = {key.key_id: key.refusal(signed_at, now) for key in keys}
+    usable = [(key.key_id, key.public_key) for key in keys if refusals[key.key_id] is None]
+    key_id = verifying_key(headers, delivery.body, usable)
     if key_id is None:
-        revoked = [(key.key_id, key.public_key) for key in keys if not key.active_at(signed_at)]
-        if verifying_key(headers, delivery.body, revoked) is not None:
-            return refuse(Reason.KEY_REVOKED,
-                          "the event is signed with a key revoked before its timestamp")
+        unusable = [(key.key_id, key.public_key) for key in keys
+                    if refusals[key.key_id] is not None]
+        revoked_key_id = verifying_key(headers, delivery.body, unusable)
+        if revoked_key_id is not None:
+            return refuse(Reason.KEY_REVOKED, str(refusals[revoked_key_id]))
         return refuse(Reason.BAD_SIGNATURE,
                       f"no signature verifies under a key of platform {envelope.platform!r}")
 

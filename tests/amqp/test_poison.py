@@ -27,7 +27,8 @@ class IngestorWithAPoisonEvent(Ingestor):
     """Fails, like a bug would, on every batch that holds one given event."""
 
     def __init__(self, ledger: Ledger, poison_event_id: str) -> None:
-        super().__init__(ledger.sessions, ledger.settings.clock_skew_s, ledger.clock)
+        super().__init__(ledger.sessions, ledger.settings.clock_skew_s,
+                         ledger.settings.retired_key_grace_s, ledger.clock)
         self.poison_event_id = poison_event_id
         self.poison_alone_attempts = 0
 

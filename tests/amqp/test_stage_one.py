@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import queue
 import signal
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.bootstrap import Ledger, build
-from ledger.contract.signing import EventSigner
+from ledger.contract.signing import EventSigner, event_body
+from ledger.domain.outcomes import Reason
 from ledger.infra.amqp import stage_one as stage_one_module
 from ledger.infra.amqp.stage_one import OUTSTANDING_MAX, StageOneAhead
 from ledger.infra.amqp.stage_one_wire import Verified
+from ledger.service import registry
 from ledger.service.verification import Delivery
 from tests.conftest import make_settings
 from tests.support import register_platform
@@ -56,6 +60,47 @@ def test_the_helper_gives_the_verdicts_the_ingestor_would(
     verdicts = stage_one.result(stage_one.submit(deliveries))
 
     assert verdicts == embedded_ledger.ingestor.verify(deliveries)
+
+
+def _hostile(ledger: Ledger) -> list[Delivery]:
+    """Absurd timestamps (signed and not), headers of every shape, bytes that are no JSON, and a
+    key of each revocation kind in the keyring the helper is sent."""
+    platform = register_platform(ledger.sessions)
+    now = datetime.now(UTC)
+    with ledger.sessions.begin() as session:
+        _, retired = registry.generate_key(session, platform.code, now)
+        registry.revoke_key(session, retired.key_id, now)
+        _, leaked = registry.generate_key(session, platform.code, now)
+        registry.revoke_key(session, leaked.key_id, now, compromised=True)
+    hostile = []
+    for stamp in ("999999999999", "253402300800", "-1", "1.5e9", "9" * 400, "\x00", "０"):
+        event = platform.event()
+        body = event_body(event)
+        content = f"{event['event_id']}.{stamp}.".encode() + body
+        hostile.append(Delivery(body, {
+            "webhook-id": event["event_id"], "webhook-timestamp": stamp,
+            "webhook-signature": "v1a," + base64.b64encode(
+                platform.private_key.sign(content)).decode()}, "amqp"))
+    hostile += [Delivery(bytes(range(256)), {"webhook-timestamp": "999999999999"}, "amqp"),
+                Delivery(b"\xff" * 10, {}, "amqp"), platform.delivery(channel="amqp")]
+    return hostile
+
+
+def test_hostile_input_never_takes_the_helper_down(
+        embedded_ledger: Ledger, stage_one: StageOneAhead) -> None:
+    """Issue 11, defect 2: `webhook-timestamp: 999999999999` killed the helper ("Fatal Python
+    error") and the consumer verified in-process for a minute."""
+    hostile = _hostile(embedded_ledger)
+    stage_one.start()
+    pid = stage_one.helper_pid
+
+    verdicts = stage_one.result(stage_one.submit(hostile))
+
+    assert verdicts == embedded_ledger.ingestor.verify(hostile)
+    assert [getattr(verdict, "reason", None) for verdict in verdicts[:7]] == [
+        Reason.TIMESTAMP_SKEW] * 7
+    assert stage_one.helper_pid == pid, "the same helper answers the next batch"
+    assert stage_one.result(stage_one.submit(hostile)) == verdicts
 
 
 def test_two_batches_ahead_are_answered_in_order_even_when_larger_than_a_pipe(

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 from ledger.contract.signing import EventSigner, event_body
 from ledger.contract.webhook import (
+    TIMESTAMP_MAX_S,
     KeyFormatError,
     SignatureHeaderError,
     decode_private_key,
@@ -98,10 +99,12 @@ def test_header_names_are_case_insensitive(key: Ed25519PrivateKey) -> None:
     ({"webhook-id": ""}, "missing header webhook-id"),
     ({"webhook-timestamp": ""}, "missing header webhook-timestamp"),
     ({"webhook-signature": ""}, "missing header webhook-signature"),
-    ({"webhook-timestamp": "-1795000000"}, "integer Unix seconds"),
-    ({"webhook-timestamp": "1795000000.0"}, "integer Unix seconds"),
-    ({"webhook-timestamp": "١٧٩٥٠٠٠٠٠٠"}, "integer Unix seconds"),
-    ({"webhook-timestamp": "9" * 13}, "integer Unix seconds"),
+    ({"webhook-timestamp": "-1795000000"}, "whole number of Unix seconds"),
+    ({"webhook-timestamp": "1795000000.0"}, "whole number of Unix seconds"),
+    ({"webhook-timestamp": "١٧٩٥٠٠٠٠٠٠"}, "whole number of Unix seconds"),
+    ({"webhook-timestamp": "9" * 13}, "whole number of Unix seconds"),
+    ({"webhook-timestamp": "999999999999"}, "beyond any date"),
+    ({"webhook-timestamp": "253402300800"}, "beyond any date"),
     ({"webhook-signature": "v1,c2lnbmF0dXJl"}, "no v1a signature"),
     ({"webhook-signature": "v1a," + base64.b64encode(b"x" * 63).decode()}, "no v1a signature"),
     ({"webhook-id": "x" * 1025}, "too long"),
@@ -111,6 +114,11 @@ def test_malformed_headers_are_refused(key: Ed25519PrivateKey, change: dict[str,
     headers = {**signed_headers(key, "ljy-1", STAMP, BODY), **change}
     with pytest.raises(SignatureHeaderError, match=message):
         parse_signature_headers(headers)
+
+
+def test_the_last_second_a_date_can_hold_is_still_a_timestamp(key: Ed25519PrivateKey) -> None:
+    headers = signed_headers(key, "ljy-1", TIMESTAMP_MAX_S, BODY)
+    assert parse_signature_headers(headers).timestamp == 253_402_300_799
 
 
 def test_only_the_first_eight_signatures_are_considered(key: Ed25519PrivateKey) -> None:

@@ -55,7 +55,8 @@ def unmarshal(data: bytes) -> Any:
 
 def encode_request(deliveries: Sequence[Delivery], keyring: Keyring, now: datetime,
                    clock_skew_s: int) -> tuple[Any, ...]:
-    keys = {platform: [(key.key_id, key.public_key, _moment(key.revoked_at)) for key in listed]
+    keys = {platform: [(key.key_id, key.public_key, _moment(key.signed_before),
+                        _moment(key.received_before), key.compromised) for key in listed]
             for platform, listed in keyring.keys_by_platform.items()}
     return ([(d.body, d.headers if type(d.headers) is dict else dict(d.headers), d.channel)
              for d in deliveries], keys, now.isoformat(), clock_skew_s)
@@ -63,8 +64,10 @@ def encode_request(deliveries: Sequence[Delivery], keyring: Keyring, now: dateti
 
 def decode_request(payload: tuple[Any, ...]) -> Request:
     deliveries, keys, now, clock_skew_s = payload
-    keyring = Keyring({platform: [RegisteredKey(key_id, public_key, _parse_moment(revoked_at))
-                                  for key_id, public_key, revoked_at in listed]
+    keyring = Keyring({platform: [RegisteredKey(key_id, public_key, _parse_moment(signed_before),
+                                                _parse_moment(received_before), compromised)
+                                  for key_id, public_key, signed_before, received_before,
+                                  compromised in listed]
                        for platform, listed in keys.items()})
     return ([Delivery(body, headers, channel) for body, headers, channel in deliveries], keyring,
             datetime.fromisoformat(now), clock_skew_s)
