@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ledger.contract.categories import Category, EventType
+from ledger.contract.personal_data import holds_id_number
 
 BODY_SIZE_MAX_BYTES = 8 * 1024
 POINTS_MIN = 1
@@ -167,6 +168,10 @@ def parse_envelope(body: bytes) -> Envelope:
     revokes = text("revokes", EVENT_ID_PATTERN, description="must be 1-64 of [A-Za-z0-9._:-]")
     memo = text("memo", length_max=MEMO_LENGTH_MAX)
     source_ref = text("source_ref", length_max=SOURCE_REF_LENGTH_MAX)
+    # An entry is never erased: a resident ID number written here would stay forever (PIPL).
+    for field, value in (("memo", memo), ("source_ref", source_ref)):
+        if value is not None and holds_id_number(value):
+            errors[field] = "must not hold anything shaped like a resident ID number"
 
     if event_type is EventType.REVOKED and "revokes" not in document:
         errors["revokes"] = "required for points.revoked"

@@ -21,7 +21,10 @@ _CHECK = r"(?:[0-9０-９xＸｘ]|\\u003[0-9]|\\uff1[0-9]|\\u0058|\\u0078|\\uff3
 # At most one separator between two characters: a space (also ideographic), or a hyphen.
 _SEPARATOR = r"(?:[ \u3000-]|\\u0020)?"
 _NO_DIGIT_BEFORE = r"(?<![0-9０-９])(?<!\\u003[0-9])(?<!\\uff1[0-9])"
-_NO_DIGIT_AFTER = rf"(?!{_SEPARATOR}{_DIGIT})"
+# Only a digit right beside it makes a run part of a longer number; one a space away does not
+# (`330109198001011234 1`), which masks a grouped longer number now and then: over-masking is
+# the side to err on.
+_NO_DIGIT_AFTER = rf"(?!{_DIGIT})"
 
 ID_NUMBER_SHAPE = re.compile(
     rf"{_NO_DIGIT_BEFORE}{_DIGIT}(?:{_SEPARATOR}{_DIGIT}){{16}}{_SEPARATOR}{_CHECK}"

@@ -8,9 +8,10 @@ committed or none of it: a consumer acks only after that commit.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -19,6 +20,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from ledger.contract.categories import EntryKind, EventType
+from ledger.contract.personal_data import mask_id_numbers, mask_id_numbers_in_bytes
 from ledger.domain.entry import GENESIS_HASH, LedgerEntry, next_entry_hash
 from ledger.domain.outcomes import Outcome, Reason, Status
 from ledger.infra.db.bulk import insert_rows
@@ -30,6 +32,9 @@ from ledger.service.verification import Delivery, VerifiedEvent
 # Any constant works: it only has to be the same for every appender of this database.
 CHAIN_LOCK_KEY = 0x504C4C47  # "PLLG"
 REJECTED_BODY_KEPT_MAX_BYTES = 64 * 1024
+# Masked before it is cut, with room for the longest ID number written with JSON escapes and
+# separators, so that a number straddling the cut is masked whole.
+REJECTED_BODY_MASKED_MAX_BYTES = REJECTED_BODY_KEPT_MAX_BYTES + 256
 HEADER_VALUE_KEPT_MAX_CHARS = 1024
 HEADERS_KEPT_MAX = 32
 IN_CLAUSE_SIZE_MAX = 1000
@@ -238,20 +243,26 @@ class BatchAppender:
                        entry_hash=entry_hash.hex())
 
     def _keep_rejection(self, delivery: Delivery, outcome: Outcome) -> Outcome:
+        """Keep a refused event, masked first (SPEC §4.5): a refused body may hold anything, and
+        a rejection, like an entry, is never erased. The refusal as answered is masked too."""
         assert outcome.reason is not None
+        masked = masked_outcome(outcome)
+        body = mask_id_numbers_in_bytes(delivery.body[:REJECTED_BODY_MASKED_MAX_BYTES])
         self._rejection_rows.append({
             "received_at": self._now,
             "channel": delivery.channel,
             "reason": outcome.reason.value,
-            "detail": outcome.detail,
-            "errors": outcome.errors or None,
-            "platform": outcome.platform,
-            "event_id": outcome.event_id,
-            "body": delivery.body[:REJECTED_BODY_KEPT_MAX_BYTES],
+            "detail": masked.detail,
+            "errors": masked.errors or None,
+            "platform": masked.platform,
+            "event_id": masked.event_id,
+            "body": body[:REJECTED_BODY_KEPT_MAX_BYTES],
             "body_size": len(delivery.body),
-            "headers": bounded_headers(delivery.headers),
+            "body_sha256": hashlib.sha256(delivery.body).hexdigest(),
+            "headers": {mask_id_numbers(name): mask_id_numbers(value)
+                        for name, value in bounded_headers(delivery.headers).items()},
         })
-        return outcome
+        return masked
 
     def _flush(self) -> None:
         session = self._session
@@ -288,6 +299,18 @@ def _revocation_mismatch(target: _Known, resident: str, points: int, category: s
     if target.category != category:
         return f"the award was in {target.category}, the revocation says {category}"
     return ""
+
+
+def masked_outcome(outcome: Outcome) -> Outcome:
+    """The outcome with every ID-number-shaped run in what it quotes masked: the detail, the
+    field errors (their names come from the body too) and the identity read from the body."""
+    def mask(text: str | None) -> str | None:
+        return None if text is None else mask_id_numbers(text)
+
+    return replace(outcome, detail=mask_id_numbers(outcome.detail),
+                   platform=mask(outcome.platform), event_id=mask(outcome.event_id),
+                   errors={mask_id_numbers(field): mask_id_numbers(problem)
+                           for field, problem in outcome.errors.items()})
 
 
 def bounded_headers(headers: Any) -> dict[str, str]:
