@@ -18,8 +18,10 @@ import re
 # One digit, as written plainly, in full width (U+FF10-FF19), or as a JSON escape of either.
 _DIGIT = r"(?:[0-9０-９]|\\u003[0-9]|\\uff1[0-9])"
 _CHECK = r"(?:[0-9０-９xＸｘ]|\\u003[0-9]|\\uff1[0-9]|\\u0058|\\u0078|\\uff38|\\uff58)"
-# At most one separator between two characters: a space (also ideographic), or a hyphen.
-_SEPARATOR = r"(?:[ \u3000-]|\\u0020)?"
+# At most one separator between two characters: a space (also ideographic), or a hyphen, as
+# such or escaped (JSON, or Python's repr of a string).
+_ONE_SEPARATOR = r"(?:[ \u3000-]|\\u0020|\\u3000|\\u002d)"
+_SEPARATOR = rf"{_ONE_SEPARATOR}?"
 _NO_DIGIT_BEFORE = r"(?<![0-9０-９])(?<!\\u003[0-9])(?<!\\uff1[0-9])"
 # Only a digit right beside it makes a run part of a longer number; one a space away does not
 # (`330109198001011234 1`), which masks a grouped longer number now and then: over-masking is
@@ -31,7 +33,9 @@ ID_NUMBER_SHAPE = re.compile(
     rf"{_NO_DIGIT_AFTER}",
     re.IGNORECASE,
 )
-_CHARACTER = re.compile(rf"{_CHECK}", re.IGNORECASE)
+# The pieces of a matched run: a separator (escapes hold digits too, so they go first) or one of
+# its 18 characters.
+_PIECE = re.compile(rf"(?P<separator>{_ONE_SEPARATOR})|(?P<character>{_CHECK})", re.IGNORECASE)
 
 KEPT_AT_START = 6
 KEPT_AT_END = 4
@@ -58,14 +62,14 @@ def mask_id_numbers_in_bytes(data: bytes) -> bytes:
 
 
 def _masked_run(match: re.Match[str]) -> str:
-    run = match.group(0)
-    characters = list(_CHARACTER.finditer(run))
-    assert len(characters) == ID_NUMBER_CHARACTERS
     pieces: list[str] = []
-    position = 0
-    for index, character in enumerate(characters):
-        pieces.append(run[position:character.start()])  # the separator before it, if any
+    index = 0
+    for piece in _PIECE.finditer(match.group(0)):
+        if piece.group("separator") is not None:
+            pieces.append(piece.group(0))
+            continue
         hidden = KEPT_AT_START <= index < ID_NUMBER_CHARACTERS - KEPT_AT_END
-        pieces.append(MASK if hidden else character.group(0))
-        position = character.end()
+        pieces.append(MASK if hidden else piece.group(0))
+        index += 1
+    assert index == ID_NUMBER_CHARACTERS
     return "".join(pieces)

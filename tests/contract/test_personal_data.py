@@ -28,6 +28,8 @@ FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
     (ID_NUMBER.translate(FULL_WIDTH),
      "３３０１０９********" + ID_NUMBER[-4:].translate(FULL_WIDTH)),
     ("\\u0033\\u00330109198001011234", "\\u0033\\u00330109********1234"),
+    ("330109\\u300019800101\\u30001234", "330109\\u3000********\\u30001234"),
+    ("330109\\u002019800101\\u002d1234", "330109\\u0020********\\u002d1234"),
 ])
 def test_every_way_of_writing_an_id_number_is_masked_keeping_six_and_four(
         text: str, masked: str) -> None:
