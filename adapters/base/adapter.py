@@ -7,6 +7,7 @@ line in `adapters.registry`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import threading
@@ -14,6 +15,7 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Protocol
 
+from adapters.base.failures import AdapterFailed, described, masked_traceback
 from adapters.base.intake import Intake
 from adapters.base.pump import OutboxPump
 
@@ -31,7 +33,12 @@ class Source(Protocol):
 
 class AdapterProcess:
     """One adapter process: the source in the calling thread, the pump (and the notice
-    listener, if any) in their own threads. SIGTERM or SIGINT stop all of them."""
+    listener, if any) in their own threads. SIGTERM or SIGINT stop all of them.
+
+    A thread that fails stops all of them too, and `run` then raises AdapterFailed (the command
+    exits non-zero): an adapter never goes on receiving records with its pump or its notice
+    listener dead. What each thread can wait out, it retries itself (adapters.base.failures).
+    """
 
     def __init__(self, source: Source, intake: Intake, pump: OutboxPump,
                  background: Sequence[Callable[[threading.Event], None]] = ()) -> None:
@@ -40,26 +47,52 @@ class AdapterProcess:
         self._pump = pump
         self._background = list(background)
         self.stop_event = threading.Event()
+        self._failures: list[tuple[str, BaseException]] = []
+        self._failures_lock = threading.Lock()
 
     def run(self, install_signal_handlers: bool = True) -> None:
         if install_signal_handlers:
             for number in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(number, self._on_signal)
-        pump_thread = threading.Thread(target=self._pump.run, name="outbox-pump", daemon=True)
-        pump_thread.start()
-        others = [threading.Thread(target=task, args=(self.stop_event,), daemon=True)
-                  for task in self._background]
-        for thread in others:
+        threads = [self._thread("outbox-pump", self._pump.run)]
+        threads += [self._thread(f"background-{index}", functools.partial(task, self.stop_event))
+                    for index, task in enumerate(self._background, start=1)]
+        for thread in threads:
             thread.start()
         try:
             self._source.run(self._intake, self.stop_event, self._pump.wake)
+        except BaseException as error:
+            self._failed("source", error)
         finally:
             self.stop_event.set()
             self._pump.stop()
-            pump_thread.join()
-            for thread in others:
+            for thread in threads:
                 thread.join()
+        if self._failures:
+            name, failure = self._failures[0]
+            raise AdapterFailed(f"adapter {self._intake.platform} stopped: its {name} failed "
+                                f"({described(failure)})") from failure
         log.info("adapter %s stopped", self._intake.platform)
+
+    def _thread(self, name: str, target: Callable[[], None]) -> threading.Thread:
+        def guarded() -> None:
+            try:
+                target()
+            except BaseException as error:
+                self._failed(name, error)
+
+        return threading.Thread(target=guarded, name=name, daemon=True)
+
+    def _failed(self, name: str, error: BaseException) -> None:
+        """Note the first failure and stop every thread; the rest stop because of it."""
+        with self._failures_lock:
+            first = not self._failures
+            self._failures.append((name, error))
+        if first:
+            log.critical("the adapter's %s failed; stopping the adapter so that its supervisor "
+                         "restarts it:\n%s", name, masked_traceback(error))
+        self.stop_event.set()
+        self._pump.stop()
 
     def _on_signal(self, _number: int, _frame: FrameType | None) -> None:
         self.stop_event.set()

@@ -4,6 +4,8 @@ Every request is answered with what became of each record: 200 with the intake r
 stored, retries recognized, records quarantined with their reasons). A body that is not what the
 platform should send is quarantined as a whole and answered 400 as problem JSON: kept, and the
 platform is told. A failure of the outbox itself is a 503: nothing was stored, send it again.
+One that will not pass by itself (adapters.base.failures) also stops the adapter, for its
+supervisor to restart it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
 from adapters.base.adapter import Notify
+from adapters.base.failures import AdapterFailed, described, is_transient
 from adapters.base.intake import Intake
 from adapters.base.records import NativeRecord
 
@@ -25,6 +28,8 @@ log = logging.getLogger(__name__)
 BODY_SIZE_MAX_BYTES = 1 << 20
 # Parses one request body into records; `prefix` names the request (for each record's location).
 Parse = Callable[[bytes, str], list[NativeRecord]]
+# Told of a failure the adapter cannot get past by retrying.
+OnFatal = Callable[[BaseException], None]
 
 
 def problem(status: int, title: str, detail: str) -> Response:
@@ -36,7 +41,7 @@ def problem(status: int, title: str, detail: str) -> Response:
 
 
 def webhook_app(platform: str, path: str, parse: Parse, intake: Intake,
-                notify: Notify) -> Flask:
+                notify: Notify, on_fatal: OnFatal | None = None) -> Flask:
     app = Flask(f"adapter-{platform}")
     app.config["MAX_CONTENT_LENGTH"] = BODY_SIZE_MAX_BYTES
 
@@ -47,8 +52,10 @@ def webhook_app(platform: str, path: str, parse: Parse, intake: Intake,
         records = parse(body, prefix)
         try:
             report = intake.accept(records)
-        except Exception:
-            log.exception("the outbox could not store %s", prefix)
+        except Exception as error:
+            log.warning("the outbox could not store %s (%s)", prefix, described(error))
+            if not is_transient(error) and on_fatal is not None:
+                on_fatal(error)
             return problem(503, "Outbox unavailable",
                            "nothing was stored; send the same records again")
         if report.accepted:
@@ -82,9 +89,17 @@ class HttpSource:
         self._parse = parse
         self.bound_port: int | None = None
         self.ready = threading.Event()
+        self._fatal: BaseException | None = None
 
     def run(self, intake: Intake, stop: threading.Event, notify: Notify) -> None:
-        app = webhook_app(self._platform, self._path, self._parse, intake, notify)
+        """Until `stop` is set; raises AdapterFailed when the outbox failed in a way that
+        retrying will not get past."""
+
+        def on_fatal(error: BaseException) -> None:
+            self._fatal = self._fatal or error
+            stop.set()
+
+        app = webhook_app(self._platform, self._path, self._parse, intake, notify, on_fatal)
         server = make_server(self._host, self._port, app, threaded=True)
         self.bound_port = server.server_port
         log.info("adapter %s receives at http://%s:%d%s", self._platform, self._host,
@@ -98,3 +113,6 @@ class HttpSource:
         finally:
             server.shutdown()
             thread.join()
+        if self._fatal is not None:
+            raise AdapterFailed(f"the outbox failed ({described(self._fatal)})") \
+                from self._fatal

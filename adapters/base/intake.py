@@ -4,11 +4,17 @@ Everything about one call happens in one outbox transaction: either every record
 call or a file is either stored as an event or quarantined, or none is (and the platform is told
 to send it again). A record id seen before is a retry (nothing new) when it maps to the same
 event, and quarantined as a conflict when it does not.
+
+No ID number leaves here outside the sealed resident directory (SPEC §4.1, §4.5): a record id
+shaped like one is kept (in the outbox, and as the event id) only as a keyed digest and is not
+sent as `source_ref`; a memo has its ID numbers masked; what is quarantined or reported has them
+masked wherever they stand in the record.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,15 +27,21 @@ from adapters.base.records import (
     PointChange,
     QuarantineReason,
     RecordRefused,
-    masked,
 )
+from adapters.base.redaction import quoted
 from adapters.base.residents import ResidentSeal
 from ledger.contract.categories import EventType
+from ledger.contract.personal_data import holds_id_number, mask_id_numbers
 from ledger.contract.resident_id import pseudonym
 from ledger.contract.signing import EventSigner, event_body
 
 EVENT_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 NATIVE_ID_LENGTH_MAX = 128
+MEMO_LENGTH_MAX = 200
+# Domain separation: the pepper also keys the pseudonyms and the sealing key.
+RECORD_KEY_LABEL = b"pointsledger adapter record id v1"
+RECORD_KEY_PREFIX = "k:"
+DIGEST_HEX_LENGTH = 40
 # A platform clock a little ahead of ours is tolerated, as the ledger tolerates signature skew.
 FUTURE_TOLERANCE = timedelta(minutes=1)
 
@@ -56,11 +68,43 @@ class IntakeReport:
 
 
 def event_id_for(platform: str, native_id: str) -> str:
-    """The platform's own record id when the envelope allows it, else a stable digest of it."""
+    """The platform's own record id when the envelope allows it, else a stable digest of it.
+
+    Never an ID number: the ledger refuses one in an event (and records the event id forever)."""
     candidate = f"{platform}:{native_id}"
-    if EVENT_ID_PATTERN.fullmatch(candidate):
+    if EVENT_ID_PATTERN.fullmatch(candidate) and not holds_id_number(candidate):
         return candidate
-    return f"{platform}:h:" + hashlib.sha256(native_id.encode("utf-8")).hexdigest()[:40]
+    digest = hashlib.sha256(native_id.encode("utf-8")).hexdigest()[:DIGEST_HEX_LENGTH]
+    return f"{platform}:h:{digest}"
+
+
+def record_key(native_id: str, pepper: str) -> str:
+    """What the outbox and the event keep of a native record id: the id itself, or, when it is
+    shaped like an ID number, a digest keyed with the pepper (a plain hash of an ID number is
+    reversed by trying the few billion numbers there are)."""
+    if not holds_id_number(native_id):
+        return native_id
+    key = hmac.new(pepper.encode("utf-8"), RECORD_KEY_LABEL, hashlib.sha256).digest()
+    digest = hmac.new(key, native_id.encode("utf-8"), hashlib.sha256).hexdigest()
+    return RECORD_KEY_PREFIX + digest[:DIGEST_HEX_LENGTH]
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A refused record as it is kept and reported: ID numbers masked wherever they stood."""
+
+    location: str
+    reason: str
+    detail: str
+    record: str
+
+    @classmethod
+    def of(cls, record: NativeRecord, refusal: RecordRefused) -> Quarantined:
+        return cls(mask_id_numbers(record.location), refusal.reason.value,
+                   mask_id_numbers(refusal.detail), mask_id_numbers(record.raw))
+
+    def entry(self) -> dict[str, str]:
+        return {"location": self.location, "reason": self.reason, "detail": self.detail}
 
 
 class Intake:
@@ -97,11 +141,9 @@ class Intake:
                 else:
                     report.duplicates += 1
             except RecordRefused as refusal:
-                transaction.quarantine(record.location, refusal.reason.value, refusal.detail,
-                                       masked(record.raw))
-                report.quarantined.append({"location": record.location,
-                                           "reason": refusal.reason.value,
-                                           "detail": refusal.detail})
+                kept = Quarantined.of(record, refusal)
+                transaction.quarantine(kept.location, kept.reason, kept.detail, kept.record)
+                report.quarantined.append(kept.entry())
         transaction.remember_residents(seen, self._seal.seal)
         return report
 
@@ -125,28 +167,31 @@ class Intake:
             category, points, revokes = target.category, target.points, target.event_id
         fingerprint = _fingerprint(change.type.value, resident, category, points,
                                    change.occurred_at, revokes, change.memo)
-        existing = transaction.by_native_id(change.native_id)
+        existing = self._stored(change.native_id, transaction)
         if existing is not None:
             if existing.fingerprint == fingerprint:
                 return False
             raise RecordRefused(QuarantineReason.CONFLICTING_DUPLICATE,
-                                f"record {change.native_id!r} was received before with "
+                                f"record {quoted(change.native_id)} was received before with "
                                 "other content")
         seq = transaction.next_seq()
-        event_id = event_id_for(self.platform, change.native_id)
+        key = record_key(change.native_id, self._pepper)
+        event_id = event_id_for(self.platform, key)
         event: dict[str, Any] = {
             "event_id": event_id, "platform": self.platform, "seq": seq,
             "type": change.type.value, "resident": resident, "category": category,
             "points": points, "occurred_at": change.occurred_at.isoformat(),
-            "source_ref": change.native_id[:128],
         }
+        if key == change.native_id:  # not shaped like an ID number: the platform's reference
+            event["source_ref"] = change.native_id
         if revokes is not None:
             event["revokes"] = revokes
         if change.memo:
-            event["memo"] = change.memo[:200]
+            # Cut first, then masked: a cut could leave an ID-shaped run at the end.
+            event["memo"] = mask_id_numbers(change.memo[:MEMO_LENGTH_MAX])
         signed = self._signer.sign_body(event_id, event_body(event), int(now.timestamp()))
         transaction.add(
-            StoredEvent(seq, event_id, change.native_id, change.type.value, resident, category,
+            StoredEvent(seq, event_id, key, change.type.value, resident, category,
                         points, fingerprint),
             f"{self.platform}.{change.type.value}", signed.body, signed.headers)
         return True
@@ -154,14 +199,23 @@ class Intake:
     def _revocation_target(self, change: PointChange, resident: str,
                            transaction: OutboxTransaction) -> StoredEvent:
         target_id = change.revokes_native_id
-        target = None if target_id is None else transaction.by_native_id(target_id)
+        target = None if target_id is None else self._stored(target_id, transaction)
         if target is None or target.type != EventType.AWARDED.value:
             raise RecordRefused(QuarantineReason.UNKNOWN_REVOCATION_TARGET,
-                                f"no award {target_id!r} was received to revoke")
+                                f"no award {quoted(target_id)} was received to revoke")
         if target.resident != resident:
             raise RecordRefused(QuarantineReason.UNKNOWN_REVOCATION_TARGET,
-                                f"award {target_id!r} belongs to another resident")
+                                f"award {quoted(target_id)} belongs to another resident")
         return target
+
+    def _stored(self, native_id: str, transaction: OutboxTransaction) -> StoredEvent | None:
+        """The event stored for a record id. An ID-shaped id is kept as its keyed digest; an
+        outbox written before that was done keeps it as it came, so that is looked up too."""
+        key = record_key(native_id, self._pepper)
+        stored = transaction.by_native_id(key)
+        if stored is None and key != native_id:
+            stored = transaction.by_native_id(native_id)
+        return stored
 
 
 def _fingerprint(*parts: object) -> str:

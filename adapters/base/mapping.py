@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.base.records import QuarantineReason, RecordRefused
+from adapters.base.redaction import quoted
 from ledger.contract.categories import Category
 from ledger.contract.envelope import POINTS_MAX, POINTS_MIN
 from ledger.contract.resident_id import InvalidIdNumber, normalize_id_number
@@ -30,7 +31,7 @@ class CategoryTable:
         category = self._entries.get(text)
         if category is None:
             raise RecordRefused(QuarantineReason.UNKNOWN_CATEGORY,
-                                f"native category {text!r} has no mapping")
+                                f"native category {quoted(text)} has no mapping")
         return category
 
     @property
@@ -74,7 +75,7 @@ def signed_points(value: object) -> int:
         digits = candidate[1:] if candidate[:1] in "+-" else candidate
         if not digits.isascii() or not digits.isdigit():
             raise RecordRefused(QuarantineReason.BAD_POINTS,
-                                f"points {candidate!r} is not a whole number")
+                                f"points {quoted(candidate)} is not a whole number")
         value = int(candidate)
     if not isinstance(value, int):
         raise RecordRefused(QuarantineReason.BAD_POINTS, "points must be a whole number")
@@ -99,7 +100,7 @@ def shanghai_local_time(value: object, pattern: str) -> datetime:
         local = datetime.strptime(value.strip(), pattern)
     except ValueError:
         raise RecordRefused(QuarantineReason.BAD_DATE,
-                            f"time {value!r} does not match {pattern}") from None
+                            f"time {quoted(value)} does not match {pattern}") from None
     return local.replace(tzinfo=SHANGHAI)
 
 

@@ -9,6 +9,8 @@ directory) and handed to the platform's sink; then it is journaled in the outbox
 - Each notice is applied once: a notice id already delivered is acked without delivering it
   again. A crash between delivering and journaling delivers it again, with the same
   `notice_id`, by which the platform recognises it.
+- The outbox busy and the broker or the platform unavailable are waited out; anything else ends
+  `NoticeListener.run` with the exception, which stops the adapter (adapters.base.adapter).
 - Nothing is dropped: a refused notice (bad signature, another platform's, malformed, a resident
   the adapter never saw, or one the platform itself refuses) is kept with its raw bytes, headers
   and reason, and listed by `pointsledger adapter quarantine`.
@@ -17,6 +19,7 @@ directory) and handed to the platform's sink; then it is journaled in the outbox
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -32,9 +35,16 @@ from typing import Any, Protocol
 import pika
 from sqlalchemy.exc import SQLAlchemyError
 
+from adapters.base.failures import described, is_transient
 from adapters.base.outbox import NOTICE_DELIVERED, NOTICE_REFUSED, Outbox
+from adapters.base.redaction import quoted
 from adapters.base.residents import ResidentSeal, SealBroken
 from ledger.contract.notice import Notice, NoticeRefusal, NoticeRefused, verify_notice
+from ledger.contract.personal_data import (
+    holds_id_number,
+    mask_id_numbers,
+    mask_id_numbers_in_bytes,
+)
 from ledger.contract.webhook import HEADER_NAMES
 from ledger.infra.amqp.backoff import Backoff
 from ledger.infra.amqp.errors import BROKER_ERRORS, describe_broker_error
@@ -164,10 +174,13 @@ class NoticeHandler:
             except SinkRefused as error:
                 raise NoticeRefused(NoticeRefusal.PLATFORM_REFUSED, str(error)) from None
         except NoticeRefused as refusal:
-            self._outbox.record_notice(_readable_id(headers), NOTICE_REFUSED,
-                                       refusal.reason.value, refusal.detail, body, dict(headers))
-            log.warning("notice %s refused: %s (%s)", _readable_id(headers),
-                        refusal.reason.value, refusal.detail)
+            kept, detail = _masked_for_keeping(body, refusal.detail)
+            notice_id = _readable_id(headers)
+            self._outbox.record_notice(notice_id, NOTICE_REFUSED, refusal.reason.value, detail,
+                                       kept, {name: mask_id_numbers(value)
+                                              for name, value in headers.items()})
+            log.warning("notice %s refused: %s (%s)", quoted(notice_id), refusal.reason.value,
+                        detail)
             return "refused"
         self._outbox.record_notice(notice.notice_id, NOTICE_DELIVERED, None, "", body,
                                    dict(headers))
@@ -186,9 +199,23 @@ class NoticeHandler:
 
 
 def _readable_id(headers: Mapping[str, str]) -> str | None:
-    """The webhook-id for the journal, only when it is a plausible id (it is not yet verified)."""
+    """The webhook-id for the journal, only when it is a plausible id (it is not yet verified)
+    and holds no ID number."""
     value = headers.get("webhook-id")
-    return value if value and len(value) <= 64 and value.isprintable() else None
+    if not value or len(value) > 64 or not value.isprintable() or holds_id_number(value):
+        return None
+    return value
+
+
+def _masked_for_keeping(body: bytes, detail: str) -> tuple[bytes, str]:
+    """A refused notice as it may be kept: ID numbers masked (SPEC §4.5; the ledger never puts
+    one in a notice, so only a forgery holds one), and then the SHA-256 of what arrived."""
+    kept = mask_id_numbers_in_bytes(body)
+    detail = mask_id_numbers(detail)
+    if kept != body:
+        detail = f"{detail} (ID numbers masked; SHA-256 of the body received: " \
+                 f"{hashlib.sha256(body).hexdigest()})"
+    return kept, detail
 
 
 class NoticeListener:
@@ -247,7 +274,9 @@ class NoticeListener:
             except SinkUnavailable as error:
                 reason = str(error)
             except SQLAlchemyError as error:
-                reason = f"the outbox failed ({type(error).__name__})"
+                if not is_transient(error):
+                    raise  # stops the adapter: a notice listener that cannot journal is dead
+                reason = f"the outbox is busy ({described(error)})"
             delay_s = retry.next_delay_s()
             log.warning("notice held: %s; retrying in %.1f s", reason, delay_s)
             _sleep_unless_stopped(connection, delay_s, stop)

@@ -4,7 +4,8 @@ numbers of the residents it has seen, and the journal of the ledger's notices it
 
 Its own small database: a SQLite file by default (`var/adapter-{platform}.sqlite3`), or a
 PostgreSQL schema of its own (`adapter_{platform}`) when the outbox URL points to PostgreSQL.
-The tables are created on first use (`create_all`): the outbox is the adapter's private working
+The tables are created on first use (`create_all`, which also adds to an existing outbox a table
+a newer version brought, such as `import_progress`): the outbox is the adapter's private working
 store, not the ledger, and holds nothing that cannot be re-derived from the platform's records
 once they were published.
 
@@ -33,6 +34,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     func,
     insert,
     select,
@@ -41,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
+from ledger.contract.personal_data import mask_id_numbers
 from ledger.infra.db.engine import make_engine
 from ledger.infra.db.types import UTCDateTime
 
@@ -79,6 +82,18 @@ adapter_state = Table(
     Column("value", Text, nullable=False),
 )
 
+# A file being imported in chunks (adapters.base.file_import): where the next chunk starts and
+# what the chunks committed so far came to; the row goes once the file is in imported_sources.
+import_progress = Table(
+    "import_progress", metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("name", String(512), nullable=False),
+    Column("resume_offset", BigInteger, nullable=False),
+    Column("resume_line", BigInteger, nullable=False),
+    Column("report", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 imported_sources = Table(
     "imported_sources", metadata,
     Column("digest", String(64), primary_key=True),
@@ -109,6 +124,7 @@ notices = Table(
 )
 
 PUBLISHED_THROUGH = "published_through"
+TEXT_LENGTH_MAX = 512
 # Bound the IN lists (SQLite limits the parameters of one statement).
 RESIDENTS_PER_QUERY_MAX = 500
 NOTICE_DELIVERED = "delivered"
@@ -125,6 +141,17 @@ class StoredEvent:
     category: str
     points: int
     fingerprint: str
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """How far the import of a file (known by its digest) got: the next chunk starts at byte
+    `resume_offset`, line `resume_line`; `report` is what the committed chunks came to."""
+
+    digest: str
+    resume_offset: int
+    resume_line: int
+    report: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -146,9 +173,10 @@ class QuarantinedRecord:
     record: str
 
     def document(self) -> dict[str, Any]:
+        """Masked again: a row kept by an older version was masked less thoroughly."""
         return {"id": self.id, "received_at": self.received_at.isoformat(),
-                "location": self.location, "reason": self.reason, "detail": self.detail,
-                "record": self.record}
+                "location": mask_id_numbers(self.location), "reason": self.reason,
+                "detail": mask_id_numbers(self.detail), "record": mask_id_numbers(self.record)}
 
 
 @dataclass(frozen=True)
@@ -164,9 +192,9 @@ class RefusedNotice:
         """As a quarantine listing line: the notice is the platform's record of nothing, so its
         location is the notice itself."""
         return {"id": self.id, "received_at": self.received_at.isoformat(),
-                "location": f"notice {self.notice_id or '(unreadable)'}",
-                "reason": self.reason, "detail": self.detail,
-                "record": self.body.decode("utf-8", errors="replace")}
+                "location": mask_id_numbers(f"notice {self.notice_id or '(unreadable)'}"),
+                "reason": self.reason, "detail": mask_id_numbers(self.detail),
+                "record": mask_id_numbers(self.body.decode("utf-8", errors="replace"))}
 
 
 def default_outbox_url(platform: str) -> str:
@@ -180,7 +208,9 @@ class Outbox:
         if parsed.get_backend_name() == "sqlite" and parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self._schema = None if parsed.get_backend_name() == "sqlite" else f"adapter_{platform}"
-        options: dict[str, Any] = {}
+        # A driver's error quotes the statement's values; the failure is logged, and the values
+        # are records of residents.
+        options: dict[str, Any] = {"hide_parameters": True}
         if self._schema is not None:
             options["execution_options"] = {"schema_translate_map": {None: self._schema}}
         self._engine: Engine = make_engine(url, **options)
@@ -290,6 +320,14 @@ class Outbox:
                                        .where(imported_sources.c.digest == digest))
         return None if report is None else dict(json.loads(report))
 
+    def import_progress(self, digest: str) -> ImportProgress | None:
+        """How far an interrupted import of that file got, if it was begun and not finished."""
+        with self._engine.connect() as connection:
+            row = connection.execute(select(import_progress)
+                                     .where(import_progress.c.digest == digest)).first()
+        return None if row is None else ImportProgress(row.digest, row.resume_offset,
+                                                       row.resume_line, json.loads(row.report))
+
 
 class OutboxTransaction:
     def __init__(self, connection: Connection, schema: str | None) -> None:
@@ -324,9 +362,12 @@ class OutboxTransaction:
             accepted_at=datetime.now(UTC)))
 
     def quarantine(self, location: str, reason: str, detail: str, record: str) -> None:
+        """Kept with every ID-number-shaped run masked (SPEC §4.5), after cutting to the column's
+        length: a cut through a longer run of digits could leave one ID-shaped."""
         self._connection.execute(insert(quarantine).values(
-            received_at=datetime.now(UTC), location=location[:512], reason=reason,
-            detail=detail[:512], record=record))
+            received_at=datetime.now(UTC),
+            location=mask_id_numbers(location[:TEXT_LENGTH_MAX]), reason=reason,
+            detail=mask_id_numbers(detail[:TEXT_LENGTH_MAX]), record=mask_id_numbers(record)))
 
     def set_state(self, name: str, value: str) -> None:
         _set_state(self._connection, name, value)
@@ -347,9 +388,25 @@ class OutboxTransaction:
             self._connection.execute(insert(residents), new)
 
     def record_import(self, digest: str, name: str, report: dict[str, Any]) -> None:
+        """The file is imported: known from now on by its digest; its progress is done with."""
         self._connection.execute(insert(imported_sources).values(
-            digest=digest, name=name[:512], imported_at=datetime.now(UTC),
-            report=json.dumps(report, ensure_ascii=False)))
+            digest=digest, name=mask_id_numbers(name[:TEXT_LENGTH_MAX]),
+            imported_at=datetime.now(UTC),
+            report=mask_id_numbers(json.dumps(report, ensure_ascii=False))))
+        self._connection.execute(delete(import_progress)
+                                 .where(import_progress.c.digest == digest))
+
+    def save_import_progress(self, progress: ImportProgress, name: str) -> None:
+        values = {"name": mask_id_numbers(name[:TEXT_LENGTH_MAX]),
+                  "resume_offset": progress.resume_offset, "resume_line": progress.resume_line,
+                  "report": mask_id_numbers(json.dumps(progress.report, ensure_ascii=False)),
+                  "updated_at": datetime.now(UTC)}
+        updated = self._connection.execute(update(import_progress)
+                                           .where(import_progress.c.digest == progress.digest)
+                                           .values(**values))
+        if updated.rowcount == 0:
+            self._connection.execute(insert(import_progress).values(digest=progress.digest,
+                                                                    **values))
 
 
 def _published_through(connection: Connection) -> int:
@@ -365,6 +422,7 @@ def _set_state(connection: Connection, name: str, value: str) -> None:
         connection.execute(insert(adapter_state).values(name=name, value=value))
 
 
-__all__: Sequence[str] = ("NOTICE_DELIVERED", "NOTICE_REFUSED", "Outbox", "OutboxTransaction",
+__all__: Sequence[str] = ("NOTICE_DELIVERED", "NOTICE_REFUSED", "ImportProgress", "Outbox",
+                          "OutboxTransaction",
                           "PendingEvent", "QuarantinedRecord", "RefusedNotice", "StoredEvent",
                           "default_outbox_url")

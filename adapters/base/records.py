@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -59,12 +58,3 @@ class RecordRefused(Exception):
         self.reason = reason
         self.detail = detail
 
-
-# Anything that looks like a resident ID number (15 or 18 characters) inside a kept record.
-_ID_NUMBER_LIKE = re.compile(r"(?<![0-9])([0-9]{4})[0-9]{10,13}([0-9Xx]{1})(?![0-9])")
-
-
-def masked(text: str) -> str:
-    """The text with ID-number-like digit runs masked (`3301**********123X` → first four and last
-    one kept): the quarantine and its listing must not hold raw ID numbers either."""
-    return _ID_NUMBER_LIKE.sub(lambda match: match.group(1) + "*" * 13 + match.group(2), text)

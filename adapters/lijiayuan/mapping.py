@@ -9,6 +9,7 @@ from __future__ import annotations
 from adapters.base import mapping
 from adapters.base.mapping import CategoryTable
 from adapters.base.records import NativeRecord, PointChange, QuarantineReason, RecordRefused
+from adapters.base.redaction import quoted
 from ledger.contract.categories import Category, EventType
 
 PLATFORM = "lijiayuan"
@@ -38,7 +39,7 @@ class LijiayuanMapper:
         event_type = OPERATIONS.get(operation)
         if event_type is None:
             raise RecordRefused(QuarantineReason.BAD_RECORD,
-                                f"operation cz={operation!r} is not ADD, SUB or CX")
+                                f"operation cz={quoted(operation)} is not ADD, SUB or CX")
         id_number = mapping.id_number(mapping.required(fields, "sfzh"))
         occurred_at = mapping.shanghai_local_time(mapping.required(fields, "fssj"), TIME_PATTERN)
         if event_type is EventType.REVOKED:

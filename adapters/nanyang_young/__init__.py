@@ -7,6 +7,7 @@ from pathlib import Path
 from adapters.base.adapter import Source, SourceOptions
 from adapters.base.notices import DirectoryNoticeSink, NoticeSink
 from adapters.base.outbox import Outbox
+from adapters.base.retention import keep_days_from_environment
 from adapters.nanyang_young import feed, simulator
 from adapters.nanyang_young.inbox import InboxSource
 from adapters.nanyang_young.mapping import CATEGORIES, PLATFORM, NanyangYoungMapper
@@ -26,10 +27,11 @@ generate = simulator.generate
 def make_source(options: SourceOptions, outbox: Outbox) -> Source:
     """Unlike a webhook adapter this one needs the outbox: it remembers there which files it
     imported, in the transaction that stores their records (every adapter's make_source takes
-    `(options, outbox)` so the CLI can call them alike)."""
+    `(options, outbox)` so the CLI can call them alike). A bad POINTSLEDGER_ADAPTER_KEEP_DAYS
+    is a ValueError naming it: the adapter does not start."""
     if options.inbox is None:
         raise ValueError("nanyang_young imports files: give --inbox DIR")
-    return InboxSource(options.inbox, options.interval_s, outbox)
+    return InboxSource(options.inbox, options.interval_s, outbox, keep_days_from_environment())
 
 
 def make_notice_sink(options: SourceOptions) -> NoticeSink:

@@ -6,6 +6,11 @@ is imported. Cells never span lines in these exports (the platform writes no lin
 its cells), which is what makes line-by-line reading sound; a file edited by hand that breaks a
 cell over lines has both halves refused, each as a line that is not well-formed CSV or has the
 wrong number of cells.
+
+An export is read as a stream (`read_export`), a line at a time, so that a file of any size is
+imported in bounded memory; a line longer than any export writes is refused unread. Each record
+comes with where the next line starts, so that an import interrupted after a chunk of records
+resumes there (adapters.base.file_import).
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
+from adapters.base.file_import import FilePosition, FileRecord
 from adapters.base.records import NativeRecord
 
 HEADER = ("流水号", "身份证号", "姓名", "积分类型", "积分", "发生日期", "备注")
@@ -23,22 +30,59 @@ ENCODING = "gbk"
 # guess can only produce unknown categories (quarantined), never a different mapping.
 FALLBACK_ENCODING = "utf-8"
 UTF8_BOM = b"\xef\xbb\xbf"
+# A line of an export is about 70 bytes; one far longer is not an export's line, and is refused
+# without being held in memory whole.
+LINE_BYTES_MAX = 64 * 1024
+FIRST_DATA_LINE = 2  # the header is line 1
 
 
 def native_records(data: bytes, prefix: str) -> list[NativeRecord]:
     """Each data line of the file is a record located as `{prefix} line {n}` (header = 1)."""
-    lines = data.removeprefix(UTF8_BOM).split(b"\n")
-    header = lines[0].removesuffix(b"\r")
+    return [item.record for item in read_export(io.BytesIO(data), prefix)]
+
+
+def read_export(stream: BinaryIO, prefix: str,
+                resume: FilePosition | None = None) -> Iterator[FileRecord]:
+    """The records of an export, one line at a time, from the start or from `resume` (where an
+    earlier read left off: the header is read again first, for the file's encoding)."""
+    stream.seek(0)
+    header = (_line(stream)[0] or b"").removeprefix(UTF8_BOM)
     encoding = _encoding_of(header)
     if encoding is None:
-        return [NativeRecord(prefix, data.decode(ENCODING, errors="replace"),
-                             unreadable=f"the header is not {','.join(HEADER)}")]
-    records = []
-    for number, line in enumerate(lines[1:], start=2):
-        line = line.removesuffix(b"\r")
-        if line.strip():
-            records.append(_record(line, encoding, f"{prefix} line {number}"))
-    return records
+        record = NativeRecord(prefix, header.decode(ENCODING, errors="replace"),
+                              unreadable=f"the header is not {','.join(HEADER)}")
+        yield FileRecord(record, FilePosition(stream.tell(), FIRST_DATA_LINE))
+        return
+    number = FIRST_DATA_LINE
+    if resume is not None:
+        stream.seek(resume.offset)
+        number = resume.line
+    while True:
+        line, whole = _line(stream)
+        if line is None:
+            return
+        location = f"{prefix} line {number}"
+        number += 1
+        if not whole:
+            refused = NativeRecord(location, "(the line is not kept)",
+                                   unreadable=f"the line is longer than {LINE_BYTES_MAX} bytes")
+            yield FileRecord(refused, FilePosition(stream.tell(), number))
+        elif line.strip():
+            yield FileRecord(_record(line, encoding, location),
+                             FilePosition(stream.tell(), number))
+
+
+def _line(stream: BinaryIO) -> tuple[bytes | None, bool]:
+    """The next line without its line ending (None at the end of the file), and whether it was
+    whole: a line longer than LINE_BYTES_MAX is skipped to its end and comes back empty."""
+    line = stream.readline(LINE_BYTES_MAX + 1)
+    if not line:
+        return None, True
+    if len(line) > LINE_BYTES_MAX and not line.endswith(b"\n"):
+        while (rest := stream.readline(LINE_BYTES_MAX)) and not rest.endswith(b"\n"):
+            pass
+        return b"", False
+    return line.removesuffix(b"\n").removesuffix(b"\r"), True
 
 
 def payload(records: list[dict[str, Any]]) -> bytes:

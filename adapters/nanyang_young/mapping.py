@@ -14,6 +14,7 @@ from datetime import datetime, time
 from adapters.base import mapping
 from adapters.base.mapping import SHANGHAI, CategoryTable
 from adapters.base.records import NativeRecord, PointChange, QuarantineReason, RecordRefused
+from adapters.base.redaction import quoted
 from ledger.contract.categories import Category, EventType
 
 PLATFORM = "nanyang_young"
@@ -51,7 +52,7 @@ def occurred_at(value: object) -> datetime:
             continue
         return datetime.combine(day, DAY_TIME, tzinfo=SHANGHAI)
     raise RecordRefused(QuarantineReason.BAD_DATE,
-                        f"date {value!r} is not YYYY-MM-DD or YYYY/MM/DD")
+                        f"date {quoted(value)} is not YYYY-MM-DD or YYYY/MM/DD")
 
 
 class NanyangYoungMapper:

@@ -16,6 +16,7 @@ from typing import Any
 from adapters.base import mapping
 from adapters.base.mapping import CategoryTable
 from adapters.base.records import NativeRecord, PointChange, QuarantineReason, RecordRefused
+from adapters.base.redaction import quoted
 from ledger.contract.categories import Category, EventType
 
 PLATFORM = "pingan_gongfu"
@@ -42,13 +43,13 @@ def rfc3339_time(value: object) -> datetime:
         raise RecordRefused(QuarantineReason.BAD_DATE, "the time is not text")
     if RFC3339.fullmatch(value) is None:
         raise RecordRefused(QuarantineReason.BAD_DATE,
-                            f"time {value!r} is not RFC 3339 with an offset")
+                            f"time {quoted(value)} is not RFC 3339 with an offset")
     try:
         # The pattern checked the shape; this checks the calendar (no 30 February, no 25:00).
         return datetime.fromisoformat(value)
     except ValueError:
         raise RecordRefused(QuarantineReason.BAD_DATE,
-                            f"time {value!r} is not a real moment") from None
+                            f"time {quoted(value)} is not a real moment") from None
 
 
 def participant_id_number(fields: Mapping[str, Any]) -> str:

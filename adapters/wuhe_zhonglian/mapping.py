@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from adapters.base import mapping
 from adapters.base.mapping import CategoryTable
 from adapters.base.records import NativeRecord, PointChange, QuarantineReason, RecordRefused
+from adapters.base.redaction import quoted
 from ledger.contract.categories import Category, EventType
 
 PLATFORM = "wuhe_zhonglian"
@@ -37,7 +38,7 @@ def epoch_ms(value: object) -> datetime:
     """An integer of epoch milliseconds → an aware UTC datetime; anything else is refused."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise RecordRefused(QuarantineReason.BAD_DATE,
-                            f"time {value!r} is not an integer of epoch milliseconds")
+                            f"time {quoted(value)} is not an integer of epoch milliseconds")
     if not TIME_MIN_MS <= value < TIME_MAX_MS:
         raise RecordRefused(QuarantineReason.BAD_DATE,
                             f"time {value} is not epoch milliseconds between 2000 and 2100")

@@ -7,6 +7,8 @@ While the platform is down the poller backs off, warns once per outage, and neve
 A platform that refuses the request (a 4xx answer other than 408 or 429: a wrong URL, a revoked
 access) is not down: that is logged as an error, which an operator must fix, and the poller asks
 again at its longest back-off, so that it goes on by itself once the platform accepts again.
+The outbox busy is waited out too; an outbox failure that will not pass ends `run` with the
+exception, which stops the adapter (adapters.base.adapter).
 """
 
 from __future__ import annotations
@@ -17,10 +19,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from adapters.base.adapter import Notify
+from adapters.base.failures import described, is_transient
 from adapters.base.intake import Intake
 from adapters.base.outbox import Outbox
+from adapters.base.redaction import quoted
 from adapters.wuhe_zhonglian import feed
+from ledger.contract.personal_data import mask_id_numbers
 from ledger.infra.amqp.backoff import Backoff
 
 log = logging.getLogger(__name__)
@@ -55,7 +62,8 @@ class PollingSource:
 
     def run(self, intake: Intake, stop: threading.Event, notify: Notify) -> None:
         cursor = self._outbox.state(CURSOR_STATE)  # survives restarts
-        log.info("adapter %s polls %s after %r", intake.platform, self._points_url, cursor)
+        log.info("adapter %s polls %s after %s", intake.platform, self._points_url,
+                 quoted(cursor))
         while not stop.is_set():
             try:
                 page = self.fetch(cursor)
@@ -68,9 +76,12 @@ class PollingSource:
                 self._note_outage(str(error))
                 stop.wait(self._backoff.next_delay_s())
                 continue
-            except Exception:
-                # The outbox failed: nothing was stored and the cursor did not move; retry later.
-                log.exception("the outbox could not store the page after %r", cursor)
+            except SQLAlchemyError as error:
+                if not is_transient(error):
+                    raise
+                # Nothing was stored and the cursor did not move: the same page, later.
+                log.warning("the outbox could not store the page after %s (%s)",
+                            quoted(cursor), described(error))
                 stop.wait(self._backoff.next_delay_s())
                 continue
             self._note_recovery()
@@ -108,19 +119,20 @@ class PollingSource:
             if following is not None and following != cursor:
                 transaction.set_state(CURSOR_STATE, following)
         if report.quarantined:
-            log.warning("%d record(s) of the page after %r quarantined",
-                        len(report.quarantined), cursor)
+            log.warning("%d record(s) of the page after %s quarantined",
+                        len(report.quarantined), quoted(cursor))
         return following, report.accepted
 
     def _note_outage(self, detail: str) -> None:
         if not self._outage:
-            log.warning("the platform is unavailable, retrying with back-off: %s", detail)
+            log.warning("the platform is unavailable, retrying with back-off: %s",
+                        mask_id_numbers(detail))
             self._outage = True
 
     def _note_refusal(self, detail: str) -> None:
         if self._refusal != detail:
             log.error("the platform refuses the poll (%s): check the adapter's --url and its "
-                      "access to the platform; asking again every %.0f s", detail,
+                      "access to the platform; asking again every %.0f s", mask_id_numbers(detail),
                       self._backoff.longest_delay_s)
             self._refusal = detail
         self._outage = True

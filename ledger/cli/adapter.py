@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from adapters.base.adapter import AdapterProcess
+from adapters.base.failures import AdapterFailed
 from adapters.base.intake import Intake
 from adapters.base.notices import NoticeHandler, NoticeListener
 from adapters.base.outbox import Outbox, default_outbox_url
@@ -25,7 +26,7 @@ from adapters.base.simulated_platform import NoticeRecorder, SimulatedPlatform
 from adapters.base.transport import AmqpTransport
 from adapters.registry import PLATFORMS, UnknownAdapter, adapter_module
 from ledger.cli.broker import broker_settings, quiet_broker_client_logs
-from ledger.cli.common import expected_errors, fail
+from ledger.cli.common import EXIT_FAILURE, expected_errors, fail
 from ledger.contract.signing import EventSigner
 from ledger.contract.webhook import KeyFormatError, decode_private_key, decode_public_key
 
@@ -130,7 +131,11 @@ def adapter_run(platform: str, key_file: Path, listen: str | None, inbox: str | 
             background.append(NoticeListener(amqp_url, handler).run)
         intake = Intake(module.Mapper(), outbox, signer, settings.resident_pepper)
         pump = OutboxPump(outbox, AmqpTransport(amqp_url, platform))
-        AdapterProcess(source, intake, pump, background).run()
+        try:
+            AdapterProcess(source, intake, pump, background).run()
+        except AdapterFailed as error:
+            # Exit 1 for the supervisor to restart it; the traceback is in the log already.
+            fail(str(error), code=EXIT_FAILURE)
     finally:
         outbox.close()
 

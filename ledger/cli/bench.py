@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import click
 
+from ledger.bench.import_export import BYTES_PER_MEGABYTE, MEGABYTES_DEFAULT, run_import_bench
 from ledger.bench.ingest import (
     EVENTS_DEFAULT,
     BenchFailed,
@@ -31,6 +32,7 @@ EVENTS_MAX = 1_000_000
 # A county is about 1.5 million residents (DOMAIN.md): room for one, no more.
 RESIDENTS_MAX = 2_000_000
 ROUNDS_MAX = 10
+EXPORT_MEGABYTES_MAX = 1000
 
 
 class _Figures(Protocol):
@@ -127,3 +129,17 @@ def bench_simulate(residents: int, rounds: int) -> None:
     """
     logging.getLogger("alembic").setLevel(logging.WARNING)
     _print_figures(lambda: run_simulate_bench(Settings.from_environment(), residents, rounds))
+
+
+@bench.command("import")
+@click.option("--megabytes", default=MEGABYTES_DEFAULT, show_default=True,
+              type=click.IntRange(1, EXPORT_MEGABYTES_MAX),
+              help="The size of the simulated 南阳young export.")
+@expected_errors
+def bench_import(megabytes: int) -> None:
+    """A large 南阳young export imported by the adapter's inbox in a process of its own, its pump
+    publishing meanwhile: seconds, records/s, and the process's peak resident memory.
+
+    Needs nothing running: the export, the inbox and the outbox are scratch files.
+    """
+    _print_figures(lambda: run_import_bench(megabytes * BYTES_PER_MEGABYTE))
