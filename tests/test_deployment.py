@@ -75,3 +75,33 @@ def test_each_platform_has_its_adapter_and_simulator_services() -> None:
         assert key_file.startswith("/run/secrets/")
         document = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
         assert key_file.removeprefix("/run/secrets/") in document["secrets"]
+
+
+def _option(command: list[str], name: str) -> str:
+    assert name in command, f"the api's gunicorn command sets no {name}"
+    return str(command[command.index(name) + 1])
+
+
+def test_the_api_bounds_how_long_and_how_large_a_request_may_be() -> None:
+    api = _services()["api"]
+    command = [str(part) for part in api["command"]]  # type: ignore[union-attr]
+    assert command[0] == "gunicorn"
+    assert 0 < int(_option(command, "--timeout")) <= 60
+    graceful_s = int(_option(command, "--graceful-timeout"))
+    assert graceful_s < int(str(api["stop_grace_period"]).removesuffix("s")), \
+        "docker stops the container before gunicorn's workers may finish"
+    assert int(_option(command, "--limit-request-line")) <= 4094
+    assert int(_option(command, "--limit-request-fields")) <= 100
+    assert int(_option(command, "--limit-request-field_size")) <= 8190
+    assert _option(command, "--logger-class") == "ledger.api.gunicorn_logging.RedactingLogger"
+
+
+def test_gunicorn_takes_the_api_command_as_written() -> None:
+    command = [str(part) for part in _services()["api"]["command"]]  # type: ignore[union-attr]
+    completed = subprocess.run(
+        [str(BIN / "gunicorn"), "--check-config", *command[1:]],
+        capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
+        env={"PATH": str(BIN), "POINTSLEDGER_DATABASE_URL": "sqlite:///:memory:",
+             "POINTSLEDGER_RESIDENT_PEPPER": "compose-check-pepper-0123456789"},
+    )
+    assert completed.returncode == 0, completed.stderr

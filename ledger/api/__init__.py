@@ -6,6 +6,7 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from ledger.api import (
+    admin,
     audit,
     counter,
     credit_terms,
@@ -19,6 +20,8 @@ from ledger.api import (
 )
 from ledger.api.access import enforce_access
 from ledger.api.context import install
+from ledger.api.converters import refuse_out_of_range_path_integers
+from ledger.api.headers import add_security_headers
 from ledger.api.openapi import API_PREFIX, make_api
 from ledger.api.problems import register_error_handlers
 from ledger.bootstrap import Ledger, build
@@ -52,11 +55,13 @@ def create_app(ledger: Ledger | None = None, event_queue: EventQueue | None = No
     api = make_api(app)
     for blueprint in (events.blp, platforms.blp, residents.blp, credit_terms.blp,
                       ledger_routes.blp, rejections.blp, rulesets.blp, counter.blp,
-                      audit.blp):
+                      audit.blp, admin.blp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     api.register_blueprint(health.blp)
     register_error_handlers(app)
     app.before_request(enforce_access)
+    app.before_request(refuse_out_of_range_path_integers)
+    app.after_request(add_security_headers)
     return app
 
 

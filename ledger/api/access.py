@@ -4,6 +4,9 @@ Each view declares who may call it with one decorator, placed right under `@blp.
 `@roles("auditor", "admin")`, `@any_role`, `@public` or `@signature_authenticated`. A hook
 before every request finds the rule of the matched view; a view that declares nothing is refused
 to everyone, so forgetting the decorator can never open a route.
+
+`@any_role` means any of the bank's business roles: a platform operator and a monitor (SPEC §12)
+are let in only where a route names them.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from flask import Flask, current_app, g, request
 from ledger.api.context import current_ledger
 from ledger.api.problems import ProblemError
 from ledger.infra.db.models import ROLES
-from ledger.service.access import Principal, authenticate
+from ledger.service.access import BUSINESS_ROLES, Principal, authenticate
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ class Kind(StrEnum):
 @dataclass(frozen=True)
 class AccessRule:
     kind: Kind
-    roles: frozenset[str] | None = None  # for BEARER: the roles allowed; None means any role
+    roles: frozenset[str] = frozenset()  # for BEARER: the roles allowed
 
 
 PUBLIC = AccessRule(Kind.PUBLIC)
@@ -56,7 +59,8 @@ def roles(*names: str) -> Callable[[View], View]:
 
 
 def any_role(view: View) -> View:
-    return _declare(AccessRule(Kind.BEARER))(view)
+    """Any of the bank's business roles (not a platform operator, not a monitor)."""
+    return _declare(AccessRule(Kind.BEARER, frozenset(BUSINESS_ROLES)))(view)
 
 
 def public(view: View) -> View:
@@ -83,7 +87,7 @@ def _document(view: Callable[..., Any], rule: AccessRule) -> None:
     manual = dict(apidoc.get("manual_doc", {}))
     if rule.kind is Kind.BEARER:
         manual["security"] = [{SECURITY_SCHEME: []}]
-        manual["x-roles"] = sorted(rule.roles) if rule.roles is not None else list(ROLES)
+        manual["x-roles"] = sorted(rule.roles)
         responses = dict(manual.get("responses", {}))
         responses.setdefault("401", "UNAUTHORIZED")
         responses.setdefault("403", "FORBIDDEN")
@@ -114,7 +118,7 @@ def enforce_access() -> None:
     if rule.kind is not Kind.BEARER:
         return
     principal = _authenticated_principal()
-    if rule.roles is not None and principal.role not in rule.roles:
+    if principal.role not in rule.roles:
         raise ProblemError(403, "forbidden",
                            f"the role {principal.role} may not use this route")
     g.principal = principal
@@ -130,11 +134,13 @@ def _authenticated_principal() -> Principal:
     principal = None
     if len(token) <= TOKEN_LENGTH_MAX:
         ledger = current_ledger()
-        with ledger.sessions() as session:
+        # A transaction of its own: authenticating records the token's use (once a minute).
+        with ledger.sessions.begin() as session:
             principal = authenticate(session, token, ledger.clock())
     if principal is None:
         raise ProblemError(
-            401, "invalid_token", "the token is not valid or has expired",
+            401, "invalid_token", "the token is not valid: unknown, expired or revoked, or its "
+            "user is disabled",
             headers={"WWW-Authenticate": 'Bearer realm="pointsledger", error="invalid_token"'})
     return principal
 

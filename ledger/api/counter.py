@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from flask import Response, jsonify, request, url_for
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from ledger.api.access import any_role, current_principal, roles
 from ledger.api.blueprint import Blueprint
 from ledger.api.context import current_ledger
+from ledger.api.fields import FullMatch, StrictBoolean
 from ledger.api.pagination import PageQuerySchema, PageRequest
-from ledger.api.problems import ProblemError
-from ledger.contract.envelope import RESIDENT_PATTERN
+from ledger.api.problems import ProblemError, invalid_input
+from ledger.api.schemas import path_parameter, resident_field
 from ledger.service.counter import catalog, reconciliation, redemptions
 from ledger.service.counter.catalog import (
     GIFT_NAME_LENGTH_MAX,
     POINTS_COST_MAX,
     REASON_LENGTH_MAX,
+    SKU_PATTERN,
     STOCK_QUANTITY_MAX,
 )
 from ledger.service.counter.redemptions import QUANTITY_MAX, RedemptionRequest
@@ -28,14 +31,22 @@ blp = Blueprint("counter", __name__, description="Gifts and redemption at the co
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REDEMPTION_ID_PATTERN = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+SKU_RULE = "must be 1-32 of [A-Za-z0-9._-], starting with a letter or digit"
+SKU_PATH_PARAMETER = path_parameter("sku", SKU_PATTERN.pattern, "the gift's SKU")
+REDEMPTION_PATH_PARAMETER = path_parameter("redemption_id", REDEMPTION_ID_PATTERN.pattern,
+                                           "the redemption's id (a UUID)")
+
+
+def _sku_field(**options: Any) -> fields.String:
+    return fields.String(validate=FullMatch(SKU_PATTERN, error=SKU_RULE), **options)
 
 
 class GiftSchema(Schema):
-    sku = fields.String(required=True)
+    sku = _sku_field(required=True)
     name = fields.String(required=True, validate=validate.Length(1, GIFT_NAME_LENGTH_MAX))
     points_cost = fields.Integer(required=True, strict=True,
                                  validate=validate.Range(1, POINTS_COST_MAX))
-    active = fields.Boolean(dump_only=True)
+    active = StrictBoolean(dump_only=True)
 
 
 class GiftListSchema(Schema):
@@ -43,7 +54,7 @@ class GiftListSchema(Schema):
 
 
 class GiftUpdateSchema(Schema):
-    active = fields.Boolean(required=True, metadata={
+    active = StrictBoolean(required=True, metadata={
         "description": "false takes the gift off every counter; its past redemptions stay"})
 
 
@@ -56,7 +67,7 @@ class StockUpdateSchema(Schema):
 
 class StockSchema(Schema):
     branch = fields.String(required=True)
-    sku = fields.String(required=True)
+    sku = _sku_field(required=True)
     name = fields.String(required=True)
     quantity = fields.Integer(required=True)
     points_cost = fields.Integer()
@@ -68,11 +79,10 @@ class StockListSchema(Schema):
 
 
 class RedemptionRequestSchema(Schema):
-    resident = fields.String(required=True, validate=validate.Regexp(RESIDENT_PATTERN),
-                             metadata={"description": "the pseudonym from /residents/lookup"})
+    resident = resident_field("the pseudonym from /residents/lookup", required=True)
     platform = fields.String(required=True, validate=validate.Length(1, 32),
                              metadata={"description": "whose points are spent"})
-    sku = fields.String(required=True, validate=validate.Length(1, 32))
+    sku = _sku_field(required=True)
     quantity = fields.Integer(required=True, strict=True,
                               validate=validate.Range(1, QUANTITY_MAX))
     branch = fields.String(metadata={"description": "optional; must be your own branch"})
@@ -92,9 +102,9 @@ class RedemptionSchema(Schema):
         "description": "unique per branch and business day: BRANCH-YYYYMMDD-NNNN"})
     branch = fields.String(required=True)
     business_day = fields.String(required=True, metadata={"description": "Asia/Shanghai"})
-    resident = fields.String(required=True)
+    resident = resident_field(required=True)
     platform = fields.String(required=True)
-    sku = fields.String(required=True)
+    sku = _sku_field(required=True)
     quantity = fields.Integer(required=True)
     points = fields.Integer(required=True)
     balance_after = fields.Integer(required=True)
@@ -108,9 +118,18 @@ class ReversalRequestSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(1, REASON_LENGTH_MAX))
 
 
+def _calendar_day(text: str) -> None:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError("Not a day of the calendar.") from None
+
+
 class ReconciliationQuerySchema(Schema):
-    date = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}-\d{2}$"),
-                         metadata={"description": "the business day, YYYY-MM-DD"})
+    date = fields.String(required=True,
+                         validate=[FullMatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), _calendar_day],
+                         metadata={"description": "the business day, YYYY-MM-DD",
+                                   "format": "date"})
 
 
 @blp.route("/gifts", methods=["POST"])
@@ -134,22 +153,26 @@ def list_gifts() -> dict[str, Any]:
         return {"items": catalog.gifts(session)}
 
 
-@blp.route("/gifts/<sku>", methods=["PATCH"])
+@blp.route("/gifts/<sku>", methods=["PATCH"], parameters=[SKU_PATH_PARAMETER])
 @roles("admin")
 @blp.arguments(GiftUpdateSchema)
 @blp.response(200, GiftSchema)
 def update_gift(body: dict[str, Any], sku: str) -> dict[str, Any]:
     """Take a gift off the counters, or put it back"""
-    with current_ledger().sessions.begin() as session:
-        return catalog.set_gift_active(session, current_principal(), sku, body["active"])
+    _check_sku(sku)
+    ledger = current_ledger()
+    with ledger.sessions.begin() as session:
+        return catalog.set_gift_active(session, current_principal(), sku, body["active"],
+                                       ledger.clock())
 
 
-@blp.route("/branches/<branch>/stock/<sku>", methods=["PUT"])
+@blp.route("/branches/<branch>/stock/<sku>", methods=["PUT"], parameters=[SKU_PATH_PARAMETER])
 @roles("admin", "supervisor")
 @blp.arguments(StockUpdateSchema)
 @blp.response(200, StockSchema)
 def set_stock(body: dict[str, Any], branch: str, sku: str) -> dict[str, Any]:
     """Set a branch's stock of a gift to a counted quantity, with the reason (recorded)"""
+    _check_sku(sku)
     ledger = current_ledger()
     with ledger.sessions.begin() as session:
         return catalog.set_stock(session, current_principal(), branch, sku, body["quantity"],
@@ -219,7 +242,7 @@ def redeem(body: dict[str, Any]) -> Response:
     return response
 
 
-@blp.route("/redemptions/<redemption_id>")
+@blp.route("/redemptions/<redemption_id>", parameters=[REDEMPTION_PATH_PARAMETER])
 @roles("teller", "supervisor", "auditor")
 @blp.response(200, RedemptionSchema)
 def show_redemption(redemption_id: str) -> dict[str, Any]:
@@ -229,7 +252,8 @@ def show_redemption(redemption_id: str) -> dict[str, Any]:
         return redemptions.redemption_of(session, current_principal(), redemption_id)
 
 
-@blp.route("/redemptions/<redemption_id>/reversal", methods=["POST"])
+@blp.route("/redemptions/<redemption_id>/reversal", methods=["POST"],
+           parameters=[REDEMPTION_PATH_PARAMETER])
 @roles("supervisor")
 @blp.arguments(ReversalRequestSchema)
 @blp.response(201, RedemptionSchema)
@@ -258,6 +282,11 @@ def reconcile(query: dict[str, Any], branch: str) -> Response:
         return Response(reconciliation.reconciliation_csv(document), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
     return jsonify(document)
+
+
+def _check_sku(sku: str) -> None:
+    if not SKU_PATTERN.fullmatch(sku):
+        raise invalid_input({"sku": SKU_RULE})
 
 
 def _check_redemption_id(redemption_id: str) -> None:

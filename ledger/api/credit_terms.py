@@ -10,6 +10,7 @@ from ledger.api.blueprint import Blueprint
 from ledger.api.context import current_ledger
 from ledger.api.problems import ProblemError, invalid_input
 from ledger.api.rule_schemas import CreditTermsQuerySchema, CreditTermsSchema, DecisionSchema
+from ledger.api.schemas import RESIDENT_PATH_PARAMETER, path_parameter
 from ledger.contract.envelope import RESIDENT_PATTERN
 from ledger.service.rules import terms
 
@@ -19,7 +20,8 @@ ASKERS = ("credit_system", "risk_officer", "auditor")
 DECISION_ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-@blp.route("/residents/<resident>/credit-terms")
+@blp.route("/residents/<resident:resident>/credit-terms",
+           parameters=[RESIDENT_PATH_PARAMETER])
 @roles(*ASKERS)
 @blp.arguments(CreditTermsQuerySchema, location="query")
 @blp.response(200, CreditTermsSchema)
@@ -35,7 +37,8 @@ def credit_terms(query: dict[str, Any], resident: str) -> dict[str, Any]:
                                   ledger.clock(), query.get("as_of"))
 
 
-@blp.route("/decisions/<decision_id>")
+@blp.route("/decisions/<decision_id>", parameters=[
+    path_parameter("decision_id", DECISION_ID_PATTERN.pattern, "the decision's id (a UUID)")])
 @roles(*ASKERS)
 @blp.response(200, DecisionSchema)
 def decision(decision_id: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
-"""gunicorn's logger, without resident ID numbers (SPEC §4.4).
+"""gunicorn's logger, without resident ID numbers nor tokens (SPEC §4.4, §7).
 
-gunicorn writes each request's path to its access log as it came: a teller who types an ID
-number where the pseudonym goes (`GET /api/v1/residents/3301…`) would leave it in the log.
+gunicorn writes each request line to its access log as it came: a teller who types an ID
+number where the pseudonym goes (`GET /api/v1/residents/3301…`), or a client that sends its
+token as `?access_token=plt_…`, would leave it in the log.
 Run gunicorn with `--logger-class ledger.api.gunicorn_logging.RedactingLogger`.
 """
 
@@ -11,11 +12,11 @@ from typing import Any
 
 from gunicorn import glogging
 
-from ledger.api.redaction import RedactIdNumbers
+from ledger.contract.redaction import RedactingFilter
 
 
 class RedactingLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn ships no types
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         for log in (self.access_log, self.error_log):
-            log.addFilter(RedactIdNumbers())
+            log.addFilter(RedactingFilter())

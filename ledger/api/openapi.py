@@ -9,6 +9,7 @@ import flask_smorest
 from flask import Flask
 from flask_smorest.utils import prepare_response
 
+from ledger.api import converters
 from ledger.api.access import SECURITY_SCHEME
 from ledger.api.problems import PROBLEM_CONTENT_TYPE
 from ledger.api.schemas import ProblemSchema
@@ -46,7 +47,10 @@ class LedgerApi(flask_smorest.Api):  # type: ignore[misc]  # the base class is u
 
 def make_api(app: Flask) -> LedgerApi:
     app.config.update(SETTINGS)
+    # Before any blueprint: a rule's converters are chosen when the rule is added.
+    converters.install(app)
     api = LedgerApi(app)
+    api.register_converter(converters.BoundedIntegerConverter, converters.parameter_schema)
     api.spec.components.security_scheme(
         SECURITY_SCHEME, {"type": "http", "scheme": "bearer",
                           "description": "an API token from `pointsledger tokens create`"})

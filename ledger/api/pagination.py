@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 from marshmallow import Schema, fields, validate
 
+from ledger.api.fields import BoundedInteger
+
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 1000
 
@@ -19,7 +21,8 @@ Row = TypeVar("Row")
 
 
 class PageQuerySchema(Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+    # Bounded: a cursor past a BIGINT was a 500 (SQLite cannot even bind it).
+    after = BoundedInteger(load_default=0,
                            metadata={"description": "the `next` of the previous page"})
     limit = fields.Integer(load_default=LIMIT_DEFAULT, validate=validate.Range(1, LIMIT_MAX),
                            metadata={"description": f"items per page, 1-{LIMIT_MAX}"})

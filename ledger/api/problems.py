@@ -17,7 +17,7 @@ from flask import Flask, Response, current_app, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from ledger.api.redaction import redact_id_numbers
+from ledger.contract.redaction import redact
 from ledger.service.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ def _database_unavailable(error: OperationalError) -> Response:
 def _unexpected(error: Exception) -> Response:
     incident = uuid.uuid4()
     # The path is left out, and the traceback redacted: either may carry what a caller sent.
-    trace = redact_id_numbers("".join(traceback.format_exception(error)))
+    trace = redact("".join(traceback.format_exception(error)))
     log.error("unexpected error %s in %s %s\n%s", incident, request.method, request.endpoint,
               trace)
     return problem_response(ProblemError(

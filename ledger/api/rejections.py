@@ -1,4 +1,7 @@
-"""Refused events, kept with their bytes (ID numbers masked), headers and reason (SPEC §4.5)."""
+"""Refused events, kept with their bytes (ID numbers masked), headers and reason (SPEC §4.5).
+
+A platform operator (SPEC §12) sees its own platform's rejections only.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +10,19 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ledger.api.access import roles
+from ledger.api.access import current_principal, roles
 from ledger.api.blueprint import Blueprint
 from ledger.api.context import current_ledger
 from ledger.api.pagination import PageRequest, page
 from ledger.api.schemas import RejectionPageSchema, RejectionQuerySchema
 from ledger.infra.db.models import Rejection
+from ledger.service.access import platform_scope
 
 blp = Blueprint("rejections", __name__, description="Refused events")
 
 
 @blp.route("/rejections")
-@roles("auditor", "admin")
+@roles("auditor", "admin", "platform_operator")
 @blp.arguments(RejectionQuerySchema, location="query")
 @blp.response(200, RejectionPageSchema)
 def list_rejections(query: dict[str, Any]) -> dict[str, Any]:
@@ -27,6 +31,9 @@ def list_rejections(query: dict[str, Any]) -> dict[str, Any]:
     statement = select(Rejection).where(Rejection.id > asked.after)
     if "reason" in query:
         statement = statement.where(Rejection.reason == query["reason"])
+    scope = platform_scope(current_principal())
+    if scope is not None:
+        statement = statement.where(Rejection.platform == scope)
     with current_ledger().sessions() as session:
         rows = session.scalars(
             statement.order_by(Rejection.id).limit(asked.rows_to_read)).all()

@@ -17,6 +17,7 @@ from ledger.api.context import current_ledger
 from ledger.api.pagination import PageQuerySchema, PageRequest, page
 from ledger.api.problems import invalid_input
 from ledger.api.schemas import (
+    RESIDENT_PATH_PARAMETER,
     EntryPageSchema,
     ResidentBalancesSchema,
     ResidentLookupSchema,
@@ -47,7 +48,7 @@ def lookup(document: dict[str, Any]) -> dict[str, Any]:
     return {"resident": resident}
 
 
-@blp.route("/residents/<resident>")
+@blp.route("/residents/<resident:resident>", parameters=[RESIDENT_PATH_PARAMETER])
 @roles(*READERS)
 @blp.response(200, ResidentBalancesSchema)
 def balances(resident: str) -> dict[str, Any]:
@@ -62,7 +63,8 @@ def balances(resident: str) -> dict[str, Any]:
     return {"resident": resident, "balances": items}
 
 
-@blp.route("/residents/<resident>/entries")
+@blp.route("/residents/<resident:resident>/entries",
+           parameters=[RESIDENT_PATH_PARAMETER])
 @roles(*READERS)
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, EntryPageSchema)

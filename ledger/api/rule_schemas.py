@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ledger.api.fields import BoundedInteger, UtcAwareDateTime
 from ledger.api.pagination import PageQuerySchema
+from ledger.api.schemas import resident_field
 from ledger.service.rules.lifecycle import COMMENT_LENGTH_MAX
 from ledger.service.rules.versions import Status
 
@@ -16,7 +18,7 @@ class DraftSchema(Schema):
     document = fields.Dict(required=True, metadata={
         "description": "the rule-set document of SPEC §8, validated strictly"})
     comment = _COMMENT
-    replaces = fields.Integer(validate=validate.Range(min=1), metadata={
+    replaces = BoundedInteger(minimum=1, metadata={
         "description": "a draft of yours that this version replaces"})
 
 
@@ -26,12 +28,12 @@ class StepSchema(Schema):
 
 class ApprovalSchema(Schema):
     comment = _COMMENT
-    effective_from = fields.AwareDateTime(metadata={
+    effective_from = UtcAwareDateTime(metadata={
         "description": "when the version takes effect (default now; never in the past)"})
 
 
 class DiffQuerySchema(Schema):
-    against = fields.Integer(required=True, validate=validate.Range(min=1))
+    against = BoundedInteger(minimum=1, required=True)
 
 
 class VersionSummarySchema(Schema):
@@ -122,7 +124,7 @@ class SimulationListSchema(Schema):
 
 
 class CreditTermsQuerySchema(Schema):
-    as_of = fields.AwareDateTime(metadata={
+    as_of = UtcAwareDateTime(metadata={
         "description": "end of the window (default now); only entries that occurred by then "
                        "count"})
 
@@ -159,7 +161,7 @@ class ExplanationSchema(Schema):
 
 
 class TermsAnswerSchema(Schema):
-    resident = fields.String(required=True)
+    resident = resident_field(required=True)
     as_of = fields.String(required=True, metadata={"format": "date-time"})
     ledger_seq = fields.Integer(required=True, metadata={
         "description": "the ledger head the answer read"})

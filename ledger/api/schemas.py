@@ -7,18 +7,41 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from ledger.api.fields import FullMatch
 from ledger.api.pagination import PageQuerySchema
 from ledger.contract.categories import Category, EventType
 from ledger.contract.envelope import (
+    EVENT_ID_PATTERN,
     MEMO_LENGTH_MAX,
+    PLATFORM_CODE_PATTERN,
     POINTS_MAX,
     POINTS_MIN,
+    RESIDENT_PATTERN,
+    SEQ_MAX,
     SOURCE_REF_LENGTH_MAX,
 )
 from ledger.domain.entry import rfc3339_utc
 from ledger.domain.outcomes import Reason
 
 RESIDENT_DESCRIPTION = "resident pseudonym: 64 lowercase hex digits"
+# The shape only; the check character and the birth date are the service's to judge.
+ID_NUMBER_PATTERN = r"[0-9]{17}[0-9Xx]"
+
+
+def resident_field(description: str = RESIDENT_DESCRIPTION, **options: Any) -> fields.String:
+    """A resident pseudonym, with its pattern in the document."""
+    return fields.String(validate=FullMatch(RESIDENT_PATTERN),
+                         metadata={"description": description}, **options)
+
+
+def path_parameter(name: str, pattern: str, description: str) -> dict[str, Any]:
+    """The OpenAPI description of a string path parameter of this shape (the view checks it)."""
+    return {"in": "path", "name": name, "required": True, "description": description,
+            "schema": {"type": "string", "pattern": FullMatch(pattern).regex.pattern}}
+
+
+RESIDENT_PATH_PARAMETER = path_parameter("resident", RESIDENT_PATTERN.pattern,
+                                         RESIDENT_DESCRIPTION)
 
 
 class UtcDateTime(fields.DateTime):
@@ -50,16 +73,17 @@ class ProblemSchema(Schema):
 class EventEnvelopeSchema(Schema):
     """The signed event (SPEC §4.1); the server parses the exact bytes itself, strictly."""
 
-    event_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._:-]{1,64}$"))
-    platform = fields.String(required=True)
-    seq = fields.Integer(required=True, validate=validate.Range(min=1))
+    event_id = fields.String(required=True, validate=FullMatch(EVENT_ID_PATTERN))
+    platform = fields.String(required=True, validate=FullMatch(PLATFORM_CODE_PATTERN))
+    seq = fields.Integer(required=True, validate=validate.Range(1, SEQ_MAX))
     type = fields.String(required=True, validate=validate.OneOf([t.value for t in EventType]))
-    resident = fields.String(required=True, metadata={"description": RESIDENT_DESCRIPTION})
+    resident = resident_field(required=True)
     category = fields.String(required=True,
                              validate=validate.OneOf([c.value for c in Category]))
     points = fields.Integer(required=True, validate=validate.Range(POINTS_MIN, POINTS_MAX))
     occurred_at = fields.String(required=True, metadata={"format": "date-time"})
-    revokes = fields.String(metadata={"description": "only and always for points.revoked"})
+    revokes = fields.String(validate=FullMatch(EVENT_ID_PATTERN),
+                            metadata={"description": "only and always for points.revoked"})
     memo = fields.String(validate=validate.Length(max=MEMO_LENGTH_MAX))
     source_ref = fields.String(validate=validate.Length(max=SOURCE_REF_LENGTH_MAX))
 
@@ -93,7 +117,8 @@ class PlatformListSchema(Schema):
 
 
 class EventStatusSchema(Schema):
-    status = fields.String(required=True, validate=validate.OneOf(["recorded", "rejected"]))
+    outcome = fields.String(required=True, validate=validate.OneOf(["recorded", "rejected"]),
+                            metadata={"description": "named as POST /events names it"})
     seq = fields.Integer()
     entry_hash = fields.String()
     recorded_at = UtcDateTime()
@@ -105,12 +130,12 @@ class EventStatusSchema(Schema):
 
 
 class ResidentLookupSchema(Schema):
-    id_number = fields.String(required=True, metadata={
+    id_number = fields.String(required=True, validate=FullMatch(ID_NUMBER_PATTERN), metadata={
         "description": "18-character resident ID number; never stored nor logged"})
 
 
 class ResidentSchema(Schema):
-    resident = fields.String(required=True, metadata={"description": RESIDENT_DESCRIPTION})
+    resident = resident_field(required=True)
 
 
 class BalanceSchema(Schema):
@@ -123,7 +148,7 @@ class BalanceSchema(Schema):
 
 
 class ResidentBalancesSchema(Schema):
-    resident = fields.String(required=True)
+    resident = resident_field(required=True)
     balances = fields.List(fields.Nested(BalanceSchema), required=True)
 
 
@@ -135,7 +160,7 @@ class EntrySchema(Schema):
     platform = fields.String(required=True)
     event_id = fields.String()
     platform_seq = fields.Integer()
-    resident = fields.String(required=True)
+    resident = resident_field(required=True)
     category = fields.String()
     points = fields.Integer(required=True, metadata={"description": "signed delta"})
     occurred_at = fields.String(required=True, metadata={"format": "date-time"})
@@ -145,6 +170,9 @@ class EntrySchema(Schema):
     body = fields.String(metadata={"description": "the exact signed body"})
     webhook_timestamp = fields.Integer()
     webhook_signature = fields.String()
+    redemption_id = fields.String(metadata={
+        "description": "for the ledger's own entries: the redemption at a branch counter"})
+    branch = fields.String(metadata={"description": "for the ledger's own entries: the branch"})
     entry_hash = fields.String(required=True)
 
 

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.bootstrap import build
 from ledger.cli.common import expected_errors, fail
+from ledger.cli.serve import serve_development
 from ledger.contract.signing import EventSigner
 from ledger.demo.arrivals import ArrivalFailed
 from ledger.demo.batches import GOOD_RECORDS_MIN
@@ -75,7 +76,7 @@ def demo(host: str, port: int, events_per_platform: int, bad_per_platform: int,
         _print_counter(counter, host, port)
         if serve:
             click.echo(f"\nserving the API on http://{host}:{port}/ (Ctrl-C to stop)")
-            app.run(host=host, port=port, debug=False, use_reloader=False)
+            serve_development(app, host, port)
     finally:
         ledger.close()
 

@@ -12,6 +12,8 @@ import logging
 
 import click
 
+from ledger.contract.redaction import redact_log_handlers
+
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # Command name → "module:attribute" of its click command.
@@ -56,6 +58,8 @@ class LazyGroup(click.Group):
 def cli() -> None:
     """pointsledger: township governance points, kept in a tamper-evident ledger."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    # Every line of every command, whichever library writes it, without ID numbers or tokens.
+    redact_log_handlers()
 
 
 def main() -> None:

@@ -1,15 +1,83 @@
-"""`pointsledger serve`: the API on Flask's development server (production: gunicorn wsgi:app)."""
+"""`pointsledger serve`: the API on werkzeug's development server (production: gunicorn wsgi:app,
+behind a buffering reverse proxy; see the README).
+
+werkzeug's handler waits on a socket without a timeout, so a client that sends less body than
+its Content-Length holds a thread forever; and after answering a request whose body it did not
+read (a 413, a 401), werkzeug drains the rest in reads of 10 MB that block until that much
+arrives, so one such client held its connection open forever. Ours gives every socket read a
+timeout and drains at most DRAIN_BYTES_MAX, one socket read at a time, before it closes.
+"""
 
 from __future__ import annotations
 
+import io
 import logging
+from typing import TYPE_CHECKING
 
 import click
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from ledger.cli.common import expected_errors
+from ledger.contract.redaction import RedactingFilter
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 HOST_DEFAULT = "127.0.0.1"
 PORT_DEFAULT = 8000
+# A client on a working network sends the next piece of its request well within this.
+READ_TIMEOUT_S = 5
+# What is still read from a connection once it is answered, so that a client still sending
+# sees the answer rather than a reset; the connection is closed after it either way.
+DRAIN_BYTES_MAX = 1024 * 1024
+
+
+class _Drain(io.BufferedIOBase):
+    """The request stream once the answer has begun: at most DRAIN_BYTES_MAX more, and each
+    read returns what one socket read gives instead of waiting for `size` bytes."""
+
+    def __init__(self, stream: io.BufferedReader) -> None:
+        super().__init__()
+        self._stream = stream
+        self._left = DRAIN_BYTES_MAX
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        wanted = self._left if size is None or size < 0 else min(size, self._left)
+        if wanted <= 0:
+            return b""
+        data = self._stream.read1(wanted)
+        self._left -= len(data)
+        return data
+
+    def close(self) -> None:
+        super().close()
+        self._stream.close()
+
+
+class BoundedRequestHandler(WSGIRequestHandler):
+    timeout = READ_TIMEOUT_S  # socketserver sets it on the connection: every read is bounded
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        super().send_response(code, message)
+        if isinstance(self.rfile, io.BufferedReader):
+            self.rfile = _Drain(self.rfile)
+
+
+def development_server(app: Flask, host: str, port: int) -> BaseWSGIServer:
+    """A threaded werkzeug server for `app` with bounded reads; call serve_forever()."""
+    return make_server(host, port, app, threaded=True, request_handler=BoundedRequestHandler)
+
+
+def serve_development(app: Flask, host: str, port: int) -> None:
+    """Serve `app` until interrupted (`serve`, `demo`), with nothing secret in the access log."""
+    # The access log prints request lines; a client may put an ID number or a token in one.
+    # (werkzeug logs through the root logger's handlers too, which the command line redacts;
+    # this covers a server started without it, as the tests do.)
+    logging.getLogger("werkzeug").addFilter(RedactingFilter())
+    development_server(app, host, port).serve_forever()
 
 
 @click.command("serve")
@@ -21,10 +89,7 @@ def serve(host: str, port: int) -> None:
     """Run the API (development server; production uses gunicorn wsgi:app)."""
     # Imported here so that the other commands do not load Flask.
     from ledger.api import create_app
-    from ledger.api.redaction import RedactIdNumbers
 
     app = create_app()
-    # The access log prints request paths; a client may put an ID number in one by mistake.
-    logging.getLogger("werkzeug").addFilter(RedactIdNumbers())
     click.echo(f"serving the API at http://{host}:{port}/api/v1 (development server)")
-    app.run(host=host, port=port, debug=False, load_dotenv=False)
+    serve_development(app, host, port)

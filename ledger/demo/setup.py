@@ -12,7 +12,7 @@ from ledger.contract.webhook import decode_private_key, encode_private_key
 from ledger.demo.scenario import PLATFORMS
 from ledger.infra.db.models import Branch, Platform, User
 from ledger.infra.secret_file import write_secret_file
-from ledger.service import access, registry
+from ledger.service import administration
 
 DEMO_KEY_DIRECTORY = Path("var/demo-keys")
 DEMO_BRANCH = ("XS-GUALI", "萧山农商银行瓜沥支行")
@@ -26,6 +26,8 @@ DEMO_USERS = (
     ("demo-loans", "credit_system", None),
 )
 DEMO_TOKEN_TTL_DAYS = 7
+# Who the audit trail names for what the demo sets up (usernames cannot hold a colon).
+DEMO_ACTOR = "demo:setup"
 
 
 def ensure_platforms(ledger: Ledger) -> dict[str, Ed25519PrivateKey]:
@@ -36,12 +38,13 @@ def ensure_platforms(ledger: Ledger) -> dict[str, Ed25519PrivateKey]:
         for platform in PLATFORMS:
             now = ledger.clock()
             if session.get(Platform, platform.code) is None:
-                registry.add_platform(session, platform.code, platform.name, platform.township, now)
+                administration.add_platform(session, DEMO_ACTOR, platform.code, platform.name,
+                                            platform.township, now)
             key_file = DEMO_KEY_DIRECTORY / f"{platform.code}.key"
             if key_file.exists():
                 keys[platform.code] = decode_private_key(key_file.read_text(encoding="ascii"))
                 continue
-            private_key, _ = registry.generate_key(session, platform.code, now)
+            private_key, _ = administration.generate_key(session, DEMO_ACTOR, platform.code, now)
             write_secret_file(key_file, encode_private_key(private_key) + "\n")
             keys[platform.code] = private_key
     return keys
@@ -53,10 +56,10 @@ def ensure_people(ledger: Ledger) -> dict[str, str]:
     with ledger.sessions.begin() as session:
         now = ledger.clock()
         if session.get(Branch, DEMO_BRANCH[0]) is None:
-            access.add_branch(session, *DEMO_BRANCH, now)
+            administration.add_branch(session, DEMO_ACTOR, *DEMO_BRANCH, now)
         for username, role, branch in DEMO_USERS:
             if session.scalar(select(User.id).where(User.username == username)) is None:
-                access.add_user(session, username, role, branch, now)
-            tokens[username], _ = access.create_token(session, username, now,
-                                                      DEMO_TOKEN_TTL_DAYS)
+                administration.add_user(session, DEMO_ACTOR, username, role, branch, None, now)
+            tokens[username], _ = administration.create_token(
+                session, DEMO_ACTOR, username, DEMO_TOKEN_TTL_DAYS, now)
     return tokens

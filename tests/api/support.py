@@ -32,21 +32,34 @@ class Tokens:
     expired: str
 
 
-def create_tokens(sessions: sessionmaker[Session]) -> Tokens:
-    """One user per role with a fresh token, and one token that has expired."""
+def create_tokens(sessions: sessionmaker[Session], operated_platform: str | None = None
+                  ) -> Tokens:
+    """One user per role with a fresh token, and one token that has expired.
+
+    A platform operator is bound to a registered platform: there is one only when
+    `operated_platform` names it (registering one here would change what other tests list).
+    """
     now = datetime.now(UTC)
     by_role: dict[str, str] = {}
     with sessions.begin() as session:
         access.add_branch(session, BRANCH, "萧山农商银行 城厢支行", now)
         for role in ROLES:
-            username = f"user-{role.replace('_', '-')}"
+            if role in access.PLATFORM_ROLES and operated_platform is None:
+                continue
+            username = user_of_role(role)
             branch = BRANCH if role in access.BRANCH_ROLES else None
-            access.add_user(session, username, role, branch, now)
+            platform = operated_platform if role in access.PLATFORM_ROLES else None
+            access.add_user(session, username, role, branch, now, platform=platform)
             by_role[role], _ = access.create_token(session, username, now)
         access.add_user(session, "user-late", "auditor", None, now)
         expired, _ = access.create_token(session, "user-late", now - timedelta(days=2),
                                          ttl_days=1)
     return Tokens(by_role, expired)
+
+
+def user_of_role(role: str) -> str:
+    """The username `create_tokens` gives the user of this role."""
+    return f"user-{role.replace('_', '-')}"
 
 
 def bearer(token: str) -> dict[str, str]:

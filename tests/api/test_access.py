@@ -1,4 +1,4 @@
-"""Access control (SPEC §7): default deny, bearer tokens, roles."""
+"""Access control (SPEC §7, §12): default deny, bearer tokens, roles."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger.api import create_app
 from ledger.api.access import public, rule_for_endpoint
 from ledger.bootstrap import Ledger
+from ledger.contract.webhook import encode_public_key, public_key_bytes
 from ledger.infra.db.models import ROLES
-from tests.api.support import BRANCH, ID_NUMBER, Tokens, bearer
-from tests.support import RESIDENT_A
+from tests.api.support import BRANCH, ID_NUMBER, Tokens, bearer, create_tokens
+from tests.support import RESIDENT_A, PlatformFixture
 
 
 @dataclass(frozen=True)
@@ -29,9 +31,12 @@ class Route:
         return client.open(self.path, method=self.method, json=self.json, headers=headers)
 
 
-ALL_ROLES = frozenset(ROLES)
+# A platform's operator and a monitoring system are not the bank's business roles (SPEC §12).
+BUSINESS_ROLES = frozenset(ROLES) - {"platform_operator", "monitor"}
 READERS = frozenset({"teller", "supervisor", "risk_officer", "auditor"})
 AUDIT = frozenset({"auditor", "admin"})
+PLATFORM_READERS = AUDIT | {"platform_operator"}
+ADMIN = frozenset({"admin"})
 RULE_READERS = frozenset({"risk_officer", "auditor"})
 RULE_WRITERS = frozenset({"risk_officer"})
 TERMS_ASKERS = frozenset({"credit_system", "risk_officer", "auditor"})
@@ -39,16 +44,17 @@ COMMENT = {"comment": "why"}
 NO_SUCH_ID = "00000000-0000-4000-8000-000000000000"
 
 TOKEN_ROUTES = [
-    Route("platforms.list_all", "GET", "/api/v1/platforms", AUDIT),
-    Route("platforms.event_status", "GET", "/api/v1/platforms/lijiayuan/events/e-1", AUDIT),
+    Route("platforms.list_all", "GET", "/api/v1/platforms", PLATFORM_READERS),
+    Route("platforms.event_status", "GET", "/api/v1/platforms/lijiayuan/events/e-1",
+          PLATFORM_READERS),
     Route("residents.lookup", "POST", "/api/v1/residents/lookup",
           frozenset({"teller", "supervisor", "risk_officer", "credit_system"}),
           json={"id_number": ID_NUMBER}),
     Route("residents.balances", "GET", f"/api/v1/residents/{RESIDENT_A}", READERS),
     Route("residents.entries", "GET", f"/api/v1/residents/{RESIDENT_A}/entries", READERS),
-    Route("ledger.head", "GET", "/api/v1/ledger/head", ALL_ROLES),
+    Route("ledger.head", "GET", "/api/v1/ledger/head", BUSINESS_ROLES),
     Route("ledger.entries", "GET", "/api/v1/ledger/entries", AUDIT),
-    Route("rejections.list_rejections", "GET", "/api/v1/rejections", AUDIT),
+    Route("rejections.list_rejections", "GET", "/api/v1/rejections", PLATFORM_READERS),
     Route("rulesets.draft", "POST", "/api/v1/rulesets", RULE_WRITERS,
           json={"document": {}, "comment": "why"}),
     Route("rulesets.list_versions", "GET", "/api/v1/rulesets", RULE_READERS),
@@ -70,7 +76,7 @@ TOKEN_ROUTES = [
     Route("audit.audit_trail", "GET", "/api/v1/audit", AUDIT),
     Route("counter.add_gift", "POST", "/api/v1/gifts", frozenset({"admin"}),
           json={"sku": "RICE", "name": "大米", "points_cost": 10}),
-    Route("counter.list_gifts", "GET", "/api/v1/gifts", ALL_ROLES),
+    Route("counter.list_gifts", "GET", "/api/v1/gifts", BUSINESS_ROLES),
     Route("counter.update_gift", "PATCH", "/api/v1/gifts/RICE", frozenset({"admin"}),
           json={"active": False}),
     Route("counter.set_stock", "PUT", f"/api/v1/branches/{BRANCH}/stock/RICE",
@@ -87,9 +93,38 @@ TOKEN_ROUTES = [
           frozenset({"supervisor"}), json={"reason": "mistake"}),
     Route("counter.reconcile", "GET", f"/api/v1/branches/{BRANCH}/reconciliation?date=2026-12-01",
           frozenset({"supervisor", "auditor"})),
+    # Admin routes (SPEC §12). Changes touch only what no other role's call needs: a user
+    # outside the matrix, new platforms and branches, unknown tokens and keys.
+    Route("admin.list_users", "GET", "/api/v1/users", ADMIN),
+    Route("admin.add_user", "POST", "/api/v1/users", ADMIN,
+          json={"username": "new-auditor", "role": "auditor"}),
+    Route("admin.update_user", "PATCH", "/api/v1/users/user-late", ADMIN,
+          json={"role": "risk_officer"}),
+    Route("admin.create_token", "POST", "/api/v1/users/user-late/tokens", ADMIN, json={}),
+    Route("admin.list_tokens", "GET", "/api/v1/tokens", ADMIN),
+    Route("admin.revoke_token", "POST", "/api/v1/tokens/999999/revoke", ADMIN),
+    Route("admin.add_platform", "POST", "/api/v1/platforms", ADMIN,
+          json={"code": "pingan", "name": "平安共富积分", "township": "党湾镇"}),
+    Route("admin.add_key", "POST", "/api/v1/platforms/lijiayuan/keys", ADMIN,
+          json={"public_key": encode_public_key(public_key_bytes(
+              Ed25519PrivateKey.generate()))}),
+    Route("admin.revoke_key", "POST", "/api/v1/keys/key_0000000000000000/revoke", ADMIN,
+          json={"compromised": True}),
+    Route("admin.add_branch", "POST", "/api/v1/branches", ADMIN,
+          json={"code": "GL02", "name": "瓜沥支行"}),
 ]
 OPEN_ENDPOINTS = {"events.post_event", "health.healthz", "health.readyz",
                   "api-docs.openapi_json"}
+
+
+@pytest.fixture
+def tokens(ledger: Ledger, platform: PlatformFixture) -> Tokens:
+    """Every role, the platform operator bound to the registered platform."""
+    return create_tokens(ledger.sessions, operated_platform=platform.code)
+
+
+def test_every_role_has_a_token_here(tokens: Tokens) -> None:
+    assert set(tokens.by_role) == set(ROLES)
 
 
 def test_every_route_declares_who_may_call_it(app: Flask) -> None:

@@ -47,7 +47,8 @@ def test_a_signed_event_is_recorded_with_201(client: FlaskClient, tokens: Tokens
     head = _head(client, tokens)
     assert response.json["entry_hash"] == head["entry_hash"]
     status = client.get(response.headers["Location"], headers=bearer(tokens.by_role["auditor"]))
-    assert status.json["status"] == "recorded" and status.json["seq"] == 1
+    assert status.json["outcome"] == "recorded" and status.json["seq"] == 1
+    assert "status" not in status.json  # one name for one thing, as POST /events says
     assert status.json["recorded_at"].endswith("Z")
 
 
@@ -181,7 +182,7 @@ def test_a_rejected_event_shows_as_rejected_under_its_platform(
                         headers=bearer(tokens.by_role["admin"]))
 
     assert status.status_code == 200
-    assert status.json["status"] == "rejected"
+    assert status.json["outcome"] == "rejected"
     assert status.json["reason"] == "schema_invalid"
     assert status.json["errors"] == {"points": "must be between 1 and 100000"}
     assert status.json["rejection_id"] == _rejections(client, tokens)[0]["id"]

@@ -11,7 +11,15 @@ from flask.testing import FlaskClient
 
 from ledger.api import create_app
 from ledger.bootstrap import Ledger
-from tests.api.support import FakeEventQueue, dead_ledger, in_broker_mode
+from ledger.domain.entry import LedgerEntry
+from tests.api.support import (
+    ID_NUMBER,
+    FakeEventQueue,
+    Tokens,
+    bearer,
+    dead_ledger,
+    in_broker_mode,
+)
 
 
 def _openapi_path(rule: str) -> str:
@@ -80,3 +88,50 @@ def test_readyz_checks_the_queue_in_broker_mode(ledger: Ledger, available: bool)
     else:
         assert response.status_code == 503
         assert response.json["checks"] == {"database": "ok", "queue": "failed"}
+
+
+def test_the_entry_schema_has_every_field_an_entry_can_have(client: FlaskClient) -> None:
+    entry = client.get("/api/v1/openapi.json").json["components"]["schemas"]["Entry"]
+    assert entry["additionalProperties"] is False
+    assert set(entry["properties"]) == {*LedgerEntry.__dataclass_fields__, "entry_hash"}
+
+
+def test_the_document_gives_the_patterns_of_skus_residents_and_id_numbers(
+        client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").json
+    schemas, paths = document["components"]["schemas"], document["paths"]
+    sku = "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
+    resident = "^[0-9a-f]{64}$"
+    assert schemas["Gift"]["properties"]["sku"]["pattern"] == sku
+    assert schemas["RedemptionRequest"]["properties"]["sku"]["pattern"] == sku
+    assert paths["/api/v1/gifts/{sku}"]["parameters"][0]["schema"]["pattern"] == sku
+    assert schemas["ResidentLookup"]["properties"]["id_number"]["pattern"] == \
+        "^[0-9]{17}[0-9Xx]$"
+    for schema in ("Resident", "RedemptionRequest", "Entry", "EventEnvelope"):
+        assert schemas[schema]["properties"]["resident"]["pattern"] == resident, schema
+    for path in ("/api/v1/residents/{resident}", "/api/v1/residents/{resident}/entries",
+                 "/api/v1/residents/{resident}/credit-terms"):
+        assert paths[path]["parameters"][0]["schema"]["pattern"] == resident, path
+
+
+@pytest.mark.parametrize("active", [0, 1, "true", "yes", None])
+def test_a_gift_is_switched_by_a_json_boolean_only(client: FlaskClient, tokens: Tokens,
+                                                   active: object) -> None:
+    admin = bearer(tokens.by_role["admin"])
+    assert client.post("/api/v1/gifts", headers=admin, json={
+        "sku": "RICE", "name": "五常大米", "points_cost": 40}).status_code == 201
+    refused = client.patch("/api/v1/gifts/RICE", headers=admin, json={"active": active})
+    assert refused.status_code == 422
+    assert set(refused.json["errors"]) == {"active"}
+    switched = client.patch("/api/v1/gifts/RICE", headers=admin, json={"active": False})
+    assert (switched.status_code, switched.json["active"]) == (200, False)
+
+
+def test_a_pattern_is_matched_whole(client: FlaskClient, tokens: Tokens) -> None:
+    """marshmallow's Regexp matches from the start only; a pattern of ours, whole values."""
+    teller = bearer(tokens.by_role["teller"])
+    for id_number in (ID_NUMBER + "\n", ID_NUMBER + "0", " " + ID_NUMBER):
+        response = client.post("/api/v1/residents/lookup", headers=teller,
+                               json={"id_number": id_number})
+        assert (response.status_code, set(response.json["errors"])) == (422, {"id_number"})
+        assert ID_NUMBER not in response.get_data(as_text=True)

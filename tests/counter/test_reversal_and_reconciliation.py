@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -150,3 +151,40 @@ def test_reconciliation_is_for_the_branchs_supervisor_and_auditors(
     empty = client.get(f"{API}/branches/{OTHER_BRANCH}/reconciliation", query_string=day,
                        headers=counter.headers("supervisor-sun")).json
     assert (empty["redemptions"], empty["net_points"], empty["items"]) == (0, 0, [])
+
+
+# Gift names a spreadsheet would run: ASCII and full-width signs, after spaces too, and one that
+# holds the list separator of locales that write decimal commas.
+FORMULA_NAMES = ("=HYPERLINK(\"http://x\",\"ok\")", "+1+1", "-2+3", "@SUM(A1:A9)",
+                 "＝1+1", "＋1", "－1", "＠SUM(A1)", " ＝cmd", "\u3000=cmd", "大米;面粉")
+
+
+def test_the_reconciliation_csv_gives_spreadsheets_text_not_formulas(
+        client: FlaskClient, counter: Staff) -> None:
+    receipts = []
+    for number, name in enumerate(FORMULA_NAMES):
+        sku = f"F{number}"
+        assert client.post(f"{API}/gifts", headers=counter.headers("admin-zhou"), json={
+            "sku": sku, "name": name, "points_cost": 1}).status_code == 201
+        assert client.put(f"{API}/branches/{BRANCH}/stock/{sku}",
+                          headers=counter.headers("supervisor-zhao"),
+                          json={"quantity": 1, "reason": "=1+1"}).status_code == 200
+        receipts.append(_redeem(client, counter, f"formula-{number}", sku=sku))
+    reversal = client.post(f"{API}/redemptions/{receipts[0]['redemption_id']}/reversal",
+                           headers=counter.headers("supervisor-zhao"),
+                           json={"reason": "＠reason;with=formula"})
+    assert reversal.status_code == 201
+
+    text = client.get(f"{API}/branches/{BRANCH}/reconciliation",
+                      query_string={"date": business_day(datetime.now(UTC))},
+                      headers={**counter.headers("auditor-qian"), "Accept": "text/csv"}
+                      ).get_data(as_text=True)
+
+    lines = text.split("\r\n")[:-1]
+    quoted_cell = r'"(?:[^"]|"")*"'
+    assert all(re.fullmatch(rf"{quoted_cell}(?:,{quoted_cell})*", line) for line in lines)
+    rows = list(csv.DictReader(io.StringIO(text)))[:-1]
+    assert sorted(row["gift"] for row in rows) == sorted(f"'{name.strip()}" if ";" not in name
+                                                         else name for name in FORMULA_NAMES)
+    assert '"大米;面粉"' in text
+    assert "'＠reason;with=formula" in {row["reversal_reason"] for row in rows}

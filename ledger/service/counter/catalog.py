@@ -2,7 +2,8 @@
 
 Who may do what: admins keep the catalog and any branch's stock; a supervisor keeps the stock
 of their own branch. Stock is set to a counted quantity (a delivery, a stocktake), never
-silently: each change keeps its delta, the quantity after it, who and why.
+silently: each change keeps its delta, the quantity after it, who and why. Changes to the catalog
+are in the audit trail (SPEC §12).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from ledger.domain.entry import rfc3339_utc
 from ledger.infra.db.models import Branch, BranchStock, Gift, StockChange
 from ledger.service.access import Principal
+from ledger.service.audit_trail import append_audit
 from ledger.service.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 SKU_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
@@ -44,16 +46,23 @@ def add_gift(session: Session, principal: Principal, sku: str, name: str, points
                 created_at=now)
     session.add(gift)
     session.flush()
+    append_audit(session, now, principal.username, "gift.added", f"gift:{sku}",
+                 f"gift {sku} added to the catalog",
+                 details={"name": gift.name, "points_cost": points_cost})
     return gift_document(gift)
 
 
-def set_gift_active(session: Session, principal: Principal, sku: str,
-                    active: bool) -> dict[str, Any]:
+def set_gift_active(session: Session, principal: Principal, sku: str, active: bool,
+                    now: datetime) -> dict[str, Any]:
     """Take a gift off the counter (or back): its past redemptions still name it."""
     _require_admin(principal)
     gift = gift_of(session, sku)
-    gift.active = active
-    session.flush()
+    if gift.active != active:
+        gift.active = active
+        session.flush()
+        action = "activated" if active else "deactivated"
+        append_audit(session, now, principal.username, f"gift.{action}", f"gift:{sku}",
+                     f"gift {sku} {action}", details={"active": active})
     return gift_document(gift)
 
 

@@ -22,7 +22,9 @@ from ledger.service.counter.redemptions import redemption_document, reversal_doc
 from ledger.service.errors import Forbidden, InvalidInput, NotFound
 
 DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What makes a spreadsheet read a cell as a formula, in ASCII and in the full-width forms a
+# Chinese input method types (＝ ＋ － ＠, which LibreOffice and WPS also take as formulas).
+FORMULA_STARTS = frozenset("=+-@\t\r\n＝＋－＠")
 CSV_COLUMNS = ("receipt_no", "redemption_id", "at", "teller", "platform", "sku", "gift",
                "quantity", "points", "ledger_seq", "reversed_at", "reversed_by",
                "reversal_reason", "reversal_ledger_seq")
@@ -74,7 +76,8 @@ def reconcile(session: Session, principal: Principal, branch: str, day: str
 def reconciliation_csv(document: dict[str, Any]) -> str:
     """One line per redemption, in receipt order, then the day's totals as a last line."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    # Every cell quoted: a `;` or `,` (list separators in some locales) stays inside its cell.
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_COLUMNS)
     for item in document["items"]:
         reversal = item["reversal"] or {}
@@ -91,8 +94,9 @@ def reconciliation_csv(document: dict[str, Any]) -> str:
 
 
 def _cell(value: object) -> object:
-    """Text a spreadsheet would run as a formula (a gift named "=…") is quoted as text."""
-    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+    """Text a spreadsheet would run as a formula (a gift named "=…", or " ＝…") is made text by
+    a leading `'`; spaces before the sign do not stop a spreadsheet, so they do not stop this."""
+    if isinstance(value, str) and value.lstrip(" \u3000")[:1] in FORMULA_STARTS:
         return "'" + value
     return value
 
