@@ -114,7 +114,7 @@ class Intake:
         self._outbox = outbox
         self._signer = signer
         self._pepper = pepper
-        self._seal = ResidentSeal(pepper)
+        self.seal = ResidentSeal(pepper)
         self._clock = clock or (lambda: datetime.now(UTC))
         self.platform = mapper.platform
 
@@ -144,7 +144,7 @@ class Intake:
                 kept = Quarantined.of(record, refusal)
                 transaction.quarantine(kept.location, kept.reason, kept.detail, kept.record)
                 report.quarantined.append(kept.entry())
-        transaction.remember_residents(seen, self._seal.seal)
+        transaction.remember_residents(seen, self.seal.seal)
         return report
 
     def _store(self, change: PointChange, transaction: OutboxTransaction,

@@ -3,6 +3,8 @@
 The cursor lives in the outbox and is saved in the same transaction as the page's records: a
 crash between the two can neither skip a page nor count one twice (a page read again after a
 crash before the commit is simply read again; its records are recognized as retries anyway).
+It is the last record id of a page, which a platform may have made of an ID number: it is kept
+sealed (adapters.base.residents), as the resident directory is.
 While the platform is down the poller backs off, warns once per outage, and never gives up.
 A platform that refuses the request (a 4xx answer other than 408 or 429: a wrong URL, a revoked
 access) is not down: that is logged as an error, which an operator must fix, and the poller asks
@@ -26,6 +28,7 @@ from adapters.base.failures import described, is_transient
 from adapters.base.intake import Intake
 from adapters.base.outbox import Outbox
 from adapters.base.redaction import quoted
+from adapters.base.residents import ResidentSeal
 from adapters.wuhe_zhonglian import feed
 from ledger.contract.personal_data import mask_id_numbers
 from ledger.infra.amqp.backoff import Backoff
@@ -49,6 +52,12 @@ class PlatformRefuses(PlatformDown):
     """The platform answered a client error: asking again the same way will not help."""
 
 
+def saved_cursor(outbox: Outbox, seal: ResidentSeal) -> str | None:
+    """The cursor the poller saved with the last page it took, or None before the first."""
+    stored = outbox.state(CURSOR_STATE)
+    return None if stored is None else seal.open_text(CURSOR_STATE, stored)
+
+
 class PollingSource:
     def __init__(self, base_url: str, interval_s: float, outbox: Outbox) -> None:
         if interval_s <= 0:
@@ -61,7 +70,7 @@ class PollingSource:
         self._refusal: str | None = None  # the refusal last logged, to log each one once
 
     def run(self, intake: Intake, stop: threading.Event, notify: Notify) -> None:
-        cursor = self._outbox.state(CURSOR_STATE)  # survives restarts
+        cursor = saved_cursor(self._outbox, intake.seal)  # survives restarts
         log.info("adapter %s polls %s after %s", intake.platform, self._points_url,
                  quoted(cursor))
         while not stop.is_set():
@@ -117,7 +126,8 @@ class PollingSource:
         with self._outbox.transaction() as transaction:
             report = intake.accept(records, within=transaction)
             if following is not None and following != cursor:
-                transaction.set_state(CURSOR_STATE, following)
+                transaction.set_state(CURSOR_STATE,
+                                      intake.seal.seal_text(CURSOR_STATE, following))
         if report.quarantined:
             log.warning("%d record(s) of the page after %s quarantined",
                         len(report.quarantined), quoted(cursor))

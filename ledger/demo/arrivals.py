@@ -21,7 +21,7 @@ from adapters.base.http_source import webhook_app
 from adapters.base.intake import Intake
 from adapters.base.outbox import Outbox
 from adapters.nanyang_young.inbox import InboxSource
-from adapters.wuhe_zhonglian.poller import CURSOR_STATE, PollingSource
+from adapters.wuhe_zhonglian.poller import PollingSource, saved_cursor
 from adapters.wuhe_zhonglian.simulator import PlatformServer
 
 Record = dict[str, Any]
@@ -88,15 +88,15 @@ def _poll_until_taken(url: str, last_id: str, intake: Intake, outbox: Outbox) ->
                               name="demo-poller", daemon=True)
     poller.start()
     try:
-        _wait_for_cursor(outbox, last_id)
+        _wait_for_cursor(outbox, last_id, intake)
     finally:
         stop.set()
         poller.join()
 
 
-def _wait_for_cursor(outbox: Outbox, last_id: str) -> None:
+def _wait_for_cursor(outbox: Outbox, last_id: str, intake: Intake) -> None:
     deadline = time.monotonic() + POLL_WAIT_S_MAX
-    while outbox.state(CURSOR_STATE) != last_id:
+    while saved_cursor(outbox, intake.seal) != last_id:
         if time.monotonic() > deadline:
             raise ArrivalFailed(f"the poller did not reach record {last_id} within "
                                 f"{POLL_WAIT_S_MAX:.0f} s")

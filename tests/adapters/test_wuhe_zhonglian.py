@@ -17,8 +17,9 @@ import pytest
 import adapters.wuhe_zhonglian as wuhe_zhonglian
 from adapters.base.intake import Intake
 from adapters.base.outbox import Outbox
+from adapters.base.residents import ResidentSeal, SealBroken
 from adapters.wuhe_zhonglian.feed import next_cursor
-from adapters.wuhe_zhonglian.poller import PollingSource
+from adapters.wuhe_zhonglian.poller import PollingSource, saved_cursor
 from adapters.wuhe_zhonglian.simulator import PlatformServer, native_record
 from ledger.contract.categories import EventType
 from ledger.contract.signing import EventSigner
@@ -104,7 +105,8 @@ def test_every_record_arrives_with_gap_free_seqs(server: PlatformServer, outbox:
     assert seqs(outbox) == list(range(1, 26))
     assert outbox.quarantined() == []
     assert server.requested[:3] == [None, "10", "20"]
-    assert outbox.state("cursor") == "25"
+    assert saved_cursor(outbox, intake.seal) == "25"
+    assert str(outbox.state("cursor")).startswith("sealed:v1:"), "kept sealed, as it may be an ID"
     assert running.notified >= 1
 
 
@@ -125,7 +127,29 @@ def test_the_cursor_is_remembered_across_a_restart(server: PlatformServer, outbo
         second.stop()
     assert server.requested[asked_before] == "25"  # not a first poll from the start
     assert seqs(outbox) == list(range(1, 31))
-    assert outbox.state("cursor") == "30"
+    assert saved_cursor(outbox, intake.seal) == "30"
+
+
+def test_a_cursor_an_older_adapter_kept_unsealed_is_still_read(
+        server: PlatformServer, outbox: Outbox, intake: Intake) -> None:
+    with outbox.transaction() as transaction:
+        transaction.set_state("cursor", "20")
+    running = Running(server.url, outbox, intake)
+    try:
+        wait_until(lambda: outbox.status()["last_seq"] == 5)
+    finally:
+        running.stop()
+    assert server.requested[0] == "20"
+    assert saved_cursor(outbox, intake.seal) == "25"
+
+
+def test_a_cursor_sealed_under_another_pepper_does_not_open(outbox: Outbox,
+                                                            intake: Intake) -> None:
+    with outbox.transaction() as transaction:
+        transaction.set_state("cursor",
+                              ResidentSeal("another-pepper-0123456789").seal_text("cursor", "9"))
+    with pytest.raises(SealBroken):
+        saved_cursor(outbox, intake.seal)
 
 
 def test_a_platform_outage_is_waited_out(server: PlatformServer, outbox: Outbox,
