@@ -28,6 +28,9 @@ CLOCK_SKEW_S_DEFAULT = 300
 CLOCK_SKEW_S_MAX = 86_400
 RETIRED_KEY_GRACE_S_DEFAULT = 7 * 86_400
 RETIRED_KEY_GRACE_S_MAX = 366 * 86_400
+CONSOLE_IDLE_S_DEFAULT = 15 * 60
+CONSOLE_MAX_S_DEFAULT = 10 * 3600
+CONSOLE_SESSION_S_MAX = 7 * 86_400
 PEPPER_LENGTH_MIN = 16
 
 
@@ -44,6 +47,9 @@ class Settings:
     clock_skew_s: int
     # How long a retired key's backlog (signed before the retirement) is still accepted (§3).
     retired_key_grace_s: int = RETIRED_KEY_GRACE_S_DEFAULT
+    # A console session ends after this long without a request, or this long after sign-in.
+    console_idle_s: int = CONSOLE_IDLE_S_DEFAULT
+    console_max_s: int = CONSOLE_MAX_S_DEFAULT
 
     @property
     def embedded(self) -> bool:
@@ -64,6 +70,10 @@ class Settings:
             retired_key_grace_s=_seconds("POINTSLEDGER_RETIRED_KEY_GRACE_S",
                                          env.get("POINTSLEDGER_RETIRED_KEY_GRACE_S"),
                                          RETIRED_KEY_GRACE_S_DEFAULT, RETIRED_KEY_GRACE_S_MAX),
+            console_idle_s=_console_seconds("POINTSLEDGER_CONSOLE_IDLE_S", env,
+                                            CONSOLE_IDLE_S_DEFAULT),
+            console_max_s=_console_seconds("POINTSLEDGER_CONSOLE_MAX_S", env,
+                                           CONSOLE_MAX_S_DEFAULT),
         )
 
 
@@ -135,6 +145,13 @@ def _embedded_pepper() -> str:
 
 def _clock_skew_s(value: str | None) -> int:
     return _seconds("POINTSLEDGER_CLOCK_SKEW_S", value, CLOCK_SKEW_S_DEFAULT, CLOCK_SKEW_S_MAX)
+
+
+def _console_seconds(variable: str, env: Mapping[str, str], default: int) -> int:
+    seconds = _seconds(variable, env.get(variable), default, CONSOLE_SESSION_S_MAX)
+    if seconds == 0:
+        raise SettingsError(f"{variable} must be at least 1 second")
+    return seconds
 
 
 def _seconds(variable: str, value: str | None, default: int, maximum: int) -> int:

@@ -25,6 +25,7 @@ from ledger.api.headers import add_security_headers
 from ledger.api.openapi import API_PREFIX, make_api
 from ledger.api.problems import register_error_handlers
 from ledger.bootstrap import Ledger, build
+from ledger.console import init_console
 from ledger.service.ports import EventQueue
 
 # Bodies of JSON requests (other than events, which bound their own read) stay small.
@@ -62,6 +63,7 @@ def create_app(ledger: Ledger | None = None, event_queue: EventQueue | None = No
     app.before_request(enforce_access)
     app.before_request(refuse_out_of_range_path_integers)
     app.after_request(add_security_headers)
+    init_console(app, ledger)
     return app
 
 

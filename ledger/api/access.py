@@ -47,8 +47,12 @@ class AccessRule:
 
 PUBLIC = AccessRule(Kind.PUBLIC)
 
-# Routes that flask-smorest registers itself, so no decorator of ours can mark them.
-ENDPOINT_RULES = {"api-docs.openapi_json": PUBLIC}
+# Routes that flask-smorest registers itself, so no decorator of ours can mark them, and `/`,
+# which leads to the console.
+ENDPOINT_RULES = {"api-docs.openapi_json": PUBLIC, "root": PUBLIC}
+# The console's pages declare their readers with its own decorators (ledger.console.access),
+# enforced by its own hook.
+CONSOLE_BLUEPRINT = "console"
 
 
 def roles(*names: str) -> Callable[[View], View]:
@@ -110,6 +114,8 @@ def enforce_access() -> None:
     """before_request hook: authenticate and authorize, or raise a 401/403 problem."""
     if request.routing_exception is not None or request.endpoint is None:
         return  # no route matched: the 404 or 405 follows
+    if request.blueprint is not None and request.blueprint.split(".")[0] == CONSOLE_BLUEPRINT:
+        return
     rule = rule_for_endpoint(current_app, request.endpoint)
     if rule is None:
         log.error("refused %s %s: the view declares no access rule",

@@ -302,7 +302,8 @@ class AuditEvent(Base):
     """
 
     __tablename__ = "audit_trail"
-    __table_args__ = (APPEND_ONLY,)
+    # The console's lock-out counts a username's recent failed sign-ins here.
+    __table_args__ = (Index(None, "subject", "action", "at"), APPEND_ONLY)
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime]
@@ -416,6 +417,29 @@ class OutboundNotice(Base):
     headers: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
+
+
+class ConsoleSession(Base):
+    """A signed-in console session, kept on the server (SPEC §13): the browser holds only a
+    random secret whose SHA-256 is the id. A session ends when its user signs out, after
+    POINTSLEDGER_CONSOLE_IDLE_S without a request or POINTSLEDGER_CONSOLE_MAX_S after sign-in,
+    and when its user is disabled or given another role, branch or platform (it remembers the
+    ones it began with)."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (Index(None, "user_id", "ended_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(String(32))
+    branch: Mapped[str | None] = mapped_column(String(32))
+    platform: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    # What the pages keep between requests: the CSRF secret, the language chosen.
+    data: Mapped[dict[str, Any]]
 
 
 def append_only_tables() -> list[str]:
