@@ -24,13 +24,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from ledger.bootstrap import Ledger
-from ledger.console import auth, home, i18n
+from ledger.console import auth, home, i18n, jobs
 from ledger.console.access import csrf, current_principal_or_none, enforce_page_access
 from ledger.console.auth import sign_out_form
 from ledger.console.headers import add_console_headers
 from ledger.console.navigation import places_for, role_name
 from ledger.console.sessions import LIFETIME_CONFIG, ConsoleSessionInterface
 from ledger.service.console_sessions import Lifetime
+from ledger.service.jobs import JobRunner
 
 SECRET_KEY_LABEL = b"pointsledger console session and CSRF signing key v1"
 
@@ -46,6 +47,7 @@ def init_console(app: Flask, ledger: Ledger) -> None:
     app.session_interface = ConsoleSessionInterface()
     csrf.init_app(app)
     i18n.install(app)
+    jobs.install(app, JobRunner(ledger.sessions, ledger.clock))
     app.jinja_env.globals.update(navigation=_navigation, principal=current_principal_or_none,
                                  role_name=role_name,
                                  sign_out_form=sign_out_form)
@@ -55,7 +57,7 @@ def init_console(app: Flask, ledger: Ledger) -> None:
     console.before_request(enforce_page_access)
     console.after_request(add_console_headers)
     console.register_error_handler(HTTPException, _error_page)
-    for area in (auth.blp, *_areas(), home.blp):
+    for area in (auth.blp, jobs.blp, *_areas(), home.blp):
         console.register_blueprint(area)
     app.register_blueprint(console)
     app.add_url_rule("/", "root", _to_console)

@@ -442,6 +442,27 @@ class ConsoleSession(Base):
     data: Mapped[dict[str, Any]]
 
 
+class ConsoleJob(Base):
+    """Long work asked for on a console page (a verification, a simulation), run in the
+    background of the process that was asked, its progress kept here so that whichever process
+    serves the next page can show it (SPEC §13)."""
+
+    __tablename__ = "console_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    done: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int | None] = mapped_column(BigInteger)  # None: not known (yet)
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16))  # running, done, failed
+    # What the work came to, for the page that shows it; None until it is done.
+    result: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 def append_only_tables() -> list[str]:
     return sorted(
         table.name for table in Base.metadata.sorted_tables if table.info.get("append_only")
