@@ -1,7 +1,8 @@
 """The console's message catalogs: what each area's templates and views say, and its 简体中文.
 
-    python -m ledger.console.catalogs          # add new messages to every catalog, drop old ones
-    python -m ledger.console.catalogs --check  # exit 1 naming what is untranslated or stale
+    python -m ledger.console.catalogs               # add new messages to every catalog, drop old
+    python -m ledger.console.catalogs --area rules  # the same for one area only
+    python -m ledger.console.catalogs --check       # exit 1 naming what is untranslated or stale
 
 An area is the console package itself (its own modules and templates/) or one of its
 sub-packages (everything under it); each keeps its catalog in
@@ -119,13 +120,19 @@ def update(area: Area) -> None:
 def main(arguments: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report, change nothing")
+    parser.add_argument("--area", help="only this area (its directory's name; the console's "
+                                       "own is `console`)")
     options = parser.parse_args(arguments)
+    chosen = [area for area in areas()
+              if options.area is None or area.directory.name == options.area]
+    if not chosen:
+        parser.error(f"no area {options.area!r}")
     if options.check:
-        found = [problem for area in areas() for problem in problems(area)]
+        found = [problem for area in chosen for problem in problems(area)]
         for problem in found:
             print(problem)
         return 1 if found else 0
-    for area in areas():
+    for area in chosen:
         update(area)
     return 0
 
