@@ -50,6 +50,8 @@ class ConsoleSession(SecureCookieSession):
         kept = {key: value for key, value in self.items() if key == "lang"}
         ledger = current_ledger()
         with ledger.sessions.begin() as session:
+            if self.secret is not None:  # somebody signing in over a session still open
+                console_sessions.end(session, self.secret, ledger.clock(), EndReason.REPLACED)
             self.secret = console_sessions.begin(session, principal, kept, ledger.clock())
         self.clear()
         self.update(kept)

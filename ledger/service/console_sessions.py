@@ -34,6 +34,7 @@ class EndReason(StrEnum):
     TOO_OLD = "too_old"
     USER_DISABLED = "user_disabled"
     USER_CHANGED = "user_changed"
+    REPLACED = "replaced"  # its browser signed in again
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,18 @@ def test_a_new_role_ends_the_session(browser_client: FlaskClient, clocked: Ledge
     assert browser_client.get("/console/branch").status_code == 200  # as a supervisor now
 
 
+def test_signing_in_again_ends_the_session_it_replaces(
+        browser_client: FlaskClient, clocked: Ledger) -> None:
+    sign_in(browser_client, "li.teller")
+    sign_in(browser_client, "wang.supervisor")
+
+    with clocked.sessions() as session:
+        rows = session.scalars(select(ConsoleSession).order_by(ConsoleSession.created_at,
+                                                              ConsoleSession.role)).all()
+    assert sorted((row.role, row.end_reason) for row in rows) == [
+        ("supervisor", None), ("teller", "replaced")]
+
+
 def test_a_session_ends_after_15_idle_minutes_and_10_hours_in_all(
         browser_client: FlaskClient, clock: Clock) -> None:
     sign_in(browser_client, "li.teller")
