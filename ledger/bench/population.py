@@ -24,13 +24,14 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import hmac
 import random
 import time
 from bisect import bisect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -43,6 +44,7 @@ from ledger.bench.ingest import BenchFailed, BenchRefused
 from ledger.bench.scratch_database import scratch_database
 from ledger.bootstrap import Ledger, build
 from ledger.contract.categories import Category, EntryKind
+from ledger.contract.resident_id import XIAOSHAN_REGION_CODE, check_character
 from ledger.domain.scoring import SHANGHAI
 from ledger.service import access, registry
 from ledger.service.rules import lifecycle, simulations
@@ -67,6 +69,8 @@ SECOND_PLATFORM_SHARE = 0.15  # of residents, active on a second platform too
 SECOND_PLATFORM_EVENT_SHARE = 0.3  # of such a resident's events, on that platform
 FROM_START_SHARE = 0.6  # of residents, who were there before the first month
 PSEUDONYM_BYTES = 32
+BIRTH_DAY_FIRST = date(1950, 1, 1)
+BIRTH_DAYS = 20_000  # to 2004
 CONNECT_TIMEOUT_S = 10
 FILL_WORK_MEM_MB = 256
 
@@ -163,19 +167,31 @@ class Resident(NamedTuple):
     joined: int  # index of their first month
 
 
-def resident(number: int, seed: int = SEED_DEFAULT) -> Resident:
+def resident(number: int, seed: int = SEED_DEFAULT, pepper: str | None = None) -> Resident:
     """Resident `number`, the same in every month and every run with `seed`: a pseudonym of
     64 hex digits as random as a real one (32 bytes of a keyed hash), and a profile from
-    four more bytes of it."""
+    four more bytes of it. With the ledger's `pepper`, the pseudonym is the real one of the
+    resident's ID number (`id_number_of`), so that a page can look the resident up by it."""
     digest = hashlib.blake2b(number.to_bytes(8, "big"), digest_size=PSEUDONYM_BYTES + 4,
                              key=seed.to_bytes(8, "big")).digest()
     profile = digest[PSEUDONYM_BYTES:]
+    pseudonym = (digest[:PSEUDONYM_BYTES].hex() if pepper is None
+                 else hmac.new(pepper.encode("utf-8"), id_number_of(number).encode("ascii"),
+                               hashlib.sha256).hexdigest())
     home = bisect(_PLATFORM_THRESHOLDS, profile[1])
     second = ((home + 1 + profile[2] % (len(PLATFORMS) - 1)) % len(PLATFORMS)
               if profile[2] < _SECOND_PLATFORM_BYTE else None)
     joined = 0 if profile[3] < _FROM_START_BYTE else profile[3] % HISTORY_MONTHS
-    return Resident(digest[:PSEUDONYM_BYTES].hex(),
-                    ENGAGEMENTS[bisect(_ENGAGEMENT_THRESHOLDS, profile[0])], home, second, joined)
+    return Resident(pseudonym, ENGAGEMENTS[bisect(_ENGAGEMENT_THRESHOLDS, profile[0])], home,
+                    second, joined)
+
+
+def id_number_of(number: int) -> str:
+    """A valid, made-up ID number of Xiaoshan for resident `number` (one for each of the first
+    BIRTH_DAYS × 1000 numbers): born on one of BIRTH_DAYS days from 1950, sequence code next."""
+    birth = BIRTH_DAY_FIRST + timedelta(days=number % BIRTH_DAYS)
+    first_seventeen = f"{XIAOSHAN_REGION_CODE}{birth:%Y%m%d}{number // BIRTH_DAYS % 1000:03d}"
+    return first_seventeen + check_character(first_seventeen)
 
 
 @dataclass(frozen=True)
@@ -308,7 +324,7 @@ class Filled:
 
 
 def fill(ledger: Ledger, database_url: str, residents: int, with_entries: bool,
-         seed: int = SEED_DEFAULT) -> Filled:
+         seed: int = SEED_DEFAULT, pepper: str | None = None) -> Filled:
     """Register the four platforms (one key each) and write the county into the database."""
     if residents < 1:
         raise ValueError("a county has at least one resident")
@@ -323,7 +339,8 @@ def fill(ledger: Ledger, database_url: str, residents: int, with_entries: bool,
             events: list[Event] | None = [] if with_entries else None
             with connection.cursor().copy(_copy_statement("monthly_contributions",
                                                           MONTHLY_COLUMNS)) as copy:
-                for lines in _monthly_lines(generator, residents, seed, index, month, events):
+                for lines in _monthly_lines(generator, residents, seed, index, month, events,
+                                            pepper):
                     monthly_rows += len(lines)
                     copy.write("".join(lines))
             if events:
@@ -337,12 +354,13 @@ def fill(ledger: Ledger, database_url: str, residents: int, with_entries: bool,
 
 
 def _monthly_lines(generator: MonthGenerator, residents: int, seed: int, month_index: int,
-                   month: Month, events: list[Event] | None) -> Iterator[list[str]]:
+                   month: Month, events: list[Event] | None,
+                   pepper: str | None) -> Iterator[list[str]]:
     """COPY lines of one month, a write's worth of residents at a time, in pseudonym order."""
     for first in range(0, residents, RESIDENTS_PER_WRITE):
         lines: list[str] = []
         for number in range(first, min(first + RESIDENTS_PER_WRITE, residents)):
-            who = resident(number, seed)
+            who = resident(number, seed, pepper)
             cells = generator.cells(who, month_index, month, events)
             lines.extend(
                 f"{who.pseudonym}\t{PLATFORMS[platform].code}\t{category}\t{month.label}\t"
