@@ -25,7 +25,6 @@ from ledger.api.headers import add_security_headers
 from ledger.api.openapi import API_PREFIX, make_api
 from ledger.api.problems import register_error_handlers
 from ledger.bootstrap import Ledger, build
-from ledger.console import init_console
 from ledger.service.ports import EventQueue
 
 # Bodies of JSON requests (other than events, which bound their own read) stay small.
@@ -63,6 +62,10 @@ def create_app(ledger: Ledger | None = None, event_queue: EventQueue | None = No
     app.before_request(enforce_access)
     app.before_request(refuse_out_of_range_path_integers)
     app.after_request(add_security_headers)
+    # Imported here: the console's pages use the API's context (the ledger of the app), and
+    # importing the console first must not need the API package half-built.
+    from ledger.console import init_console
+
     init_console(app, ledger)
     return app
 

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import traceback
+import uuid
 from datetime import timedelta
 
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from flask import Blueprint, Flask, redirect, render_template
+from flask import Blueprint, Flask, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -30,8 +33,11 @@ from ledger.console.auth import sign_out_form
 from ledger.console.headers import add_console_headers
 from ledger.console.navigation import places_for, role_name
 from ledger.console.sessions import LIFETIME_CONFIG, ConsoleSessionInterface
+from ledger.contract.redaction import redact
 from ledger.service.console_sessions import Lifetime
 from ledger.service.jobs import JobRunner
+
+log = logging.getLogger(__name__)
 
 SECRET_KEY_LABEL = b"pointsledger console session and CSRF signing key v1"
 
@@ -57,6 +63,7 @@ def init_console(app: Flask, ledger: Ledger) -> None:
     console.before_request(enforce_page_access)
     console.after_request(add_console_headers)
     console.register_error_handler(HTTPException, _error_page)
+    console.register_error_handler(Exception, _unexpected_page)
     for area in (auth.blp, jobs.blp, *_areas(), home.blp):
         console.register_blueprint(area)
     app.register_blueprint(console)
@@ -83,6 +90,16 @@ def _error_page(error: HTTPException) -> tuple[str, int]:
     csrf_refused = isinstance(error, CSRFError)
     return render_template("console/error.html", status=status,
                            csrf_refused=csrf_refused), status
+
+
+def _unexpected_page(error: Exception) -> tuple[str, int]:
+    """A page, not the API's problem document; the incident id ties it to the log line (the
+    traceback redacted: it may quote what a person typed)."""
+    incident = uuid.uuid4()
+    log.error("unexpected error %s on console page %s\n%s", incident, request.endpoint,
+              redact("".join(traceback.format_exception(error))))
+    return render_template("console/error.html", status=500, csrf_refused=False,
+                           incident=incident), 500
 
 
 def _secret_key(ledger: Ledger) -> bytes:

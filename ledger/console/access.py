@@ -25,8 +25,14 @@ from ledger.service.access import Principal
 View = TypeVar("View", bound=Callable[..., Any])
 
 ACCESS_ATTRIBUTE = "_pointsledger_console_access"
-# The stylesheets and the script: the sign-in page needs them before anybody signs in.
+# The stylesheets and the script (the console's, and an area's own): the sign-in page needs
+# them before anybody signs in.
 STATIC_ENDPOINT = "console.static"
+
+
+def is_static(endpoint: str | None) -> bool:
+    return endpoint is not None and (endpoint == STATIC_ENDPOINT or (
+        endpoint.startswith("console.") and endpoint.endswith(".static")))
 csrf = CSRFProtect()
 
 
@@ -63,7 +69,7 @@ def enforce_page_access() -> Response | None:
     """before_request hook of the console's blueprints."""
     if request.method == "POST":
         csrf.protect()  # raises CSRFError (400) before anything else happens
-    if request.endpoint == STATIC_ENDPOINT:
+    if is_static(request.endpoint):
         return None
     view = current_app.view_functions.get(request.endpoint or "")
     rule = getattr(view, ACCESS_ATTRIBUTE, None)

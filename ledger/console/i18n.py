@@ -20,8 +20,9 @@ from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import Flask, request, session, url_for
+from flask import Flask, current_app, request, session, url_for
 from flask_babel import Babel, Domain, get_locale
+from werkzeug.exceptions import HTTPException
 
 # What `?lang=` takes, and the Babel locale of each.
 LANGUAGES = {"zh-CN": "zh_Hans_CN", "en": "en"}
@@ -30,6 +31,8 @@ SESSION_KEY = "lang"
 TIMEZONE = "Asia/Shanghai"
 CONSOLE_DIRECTORY = Path(__file__).parent
 CATALOG_NAME = "messages.po"
+# What every other address under /console/ matches: the console's 404 page.
+NO_SUCH_PAGE_ENDPOINT = "console.home.unknown"
 
 
 def catalog_files(locale: str = "zh_Hans_CN") -> Iterator[Path]:
@@ -118,9 +121,23 @@ def html_language() -> str:
 
 
 def language_url(language: str) -> str:
-    """This page again, in `language` (its query kept)."""
+    """This page again, in `language` (its query kept); a page that answered a form (a POST
+    address may take no GET) switches on the console's home instead, which leads back to the
+    user's own."""
+    if request.method != "GET" and not _takes_get(request.path):
+        return url_for("console.home.index", lang=language)
     arguments = {**request.args.to_dict(), **(request.view_args or {}), "lang": language}
     return url_for(request.endpoint or "console.home.index", **arguments)
+
+
+def _takes_get(path: str) -> bool:
+    """Whether some page answers a GET at this address (an area may put one where its form
+    posts, to lead back to the form's page)."""
+    try:
+        endpoint, _ = current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        return False
+    return endpoint != NO_SUCH_PAGE_ENDPOINT
 
 
 def locale_of(language: str) -> Locale:
