@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify
-from sqlalchemy import select
 
 from ledger.api.access import roles
 from ledger.api.blueprint import Blueprint
@@ -25,7 +24,7 @@ from ledger.api.schemas import (
 )
 from ledger.contract.envelope import RESIDENT_PATTERN
 from ledger.contract.resident_id import InvalidIdNumber, pseudonym
-from ledger.infra.db.models import Balance, LedgerEntryRow
+from ledger.service import residents
 from ledger.service.ledger_read import entry_document_with_hash
 
 blp = Blueprint("residents", __name__, description="Residents, by pseudonym")
@@ -55,12 +54,7 @@ def balances(resident: str) -> dict[str, Any]:
     """Balances per platform; a resident without entries has none"""
     _check_resident(resident)
     with current_ledger().sessions() as session:
-        rows = session.scalars(
-            select(Balance).where(Balance.resident == resident).order_by(Balance.platform))
-        items = [{"platform": row.platform, "spendable": row.spendable, "earned": row.earned,
-                  "deducted": row.deducted, "revoked": row.revoked, "redeemed": row.redeemed}
-                 for row in rows]
-    return {"resident": resident, "balances": items}
+        return {"resident": resident, "balances": residents.balances(session, resident)}
 
 
 @blp.route("/residents/<resident:resident>/entries",
@@ -73,11 +67,7 @@ def entries(query: dict[str, Any], resident: str) -> Response:
     _check_resident(resident)
     asked = PageRequest.of(query)
     with current_ledger().sessions() as session:
-        rows = session.scalars(
-            select(LedgerEntryRow)
-            .where(LedgerEntryRow.resident == resident, LedgerEntryRow.seq > asked.after)
-            .order_by(LedgerEntryRow.seq).limit(asked.rows_to_read)
-        ).all()
+        rows = residents.entries(session, resident, asked.after, asked.rows_to_read)
     # Entries go out verbatim, not through a schema: they are the hashed documents.
     return jsonify(page(rows, asked, key=lambda row: row.seq, item=entry_document_with_hash))
 

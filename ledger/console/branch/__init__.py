@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from ledger.console.branch.views import blp
 
-from ledger.console.access import page
-
-blp = Blueprint("branch", __name__, url_prefix="/branch", template_folder="templates")
-
-
-@blp.route("")
-@page("supervisor")
-def home() -> str:
-    return render_template("branch/home.html")
+__all__ = ["blp"]

@@ -103,10 +103,7 @@ def set_stock(session: Session, principal: Principal, branch: str, sku: str, qua
 
 
 def stock_of(session: Session, principal: Principal, branch: str) -> list[dict[str, Any]]:
-    _require_branch(session, branch)
-    if principal.branch is not None and principal.branch != branch:
-        raise Forbidden(f"you belong to branch {principal.branch}, not {branch}",
-                        code="wrong_branch")
+    _require_branch_reader(session, principal, branch)
     rows = session.execute(select(BranchStock, Gift).join(Gift, Gift.sku == BranchStock.sku)
                            .where(BranchStock.branch == branch).order_by(BranchStock.sku))
     return [{"branch": branch, "sku": stock.sku, "name": gift.name, "quantity": stock.quantity,
@@ -116,18 +113,28 @@ def stock_of(session: Session, principal: Principal, branch: str) -> list[dict[s
 def stock_changes(session: Session, principal: Principal, branch: str, after: int,
                   limit: int) -> tuple[list[dict[str, Any]], int | None]:
     """A page of the branch's stock changes, oldest first, and the next page's cursor."""
-    _require_branch(session, branch)
-    if principal.branch is not None and principal.branch != branch:
-        raise Forbidden(f"you belong to branch {principal.branch}, not {branch}",
-                        code="wrong_branch")
+    _require_branch_reader(session, principal, branch)
     rows = session.scalars(select(StockChange).where(StockChange.branch == branch,
                                                      StockChange.id > after)
                            .order_by(StockChange.id).limit(limit + 1)).all()
     shown = rows[:limit]
-    return ([{"id": row.id, "sku": row.sku, "delta": row.delta,
-              "quantity_after": row.quantity_after, "reason": row.reason, "actor": row.actor,
-              "at": rfc3339_utc(row.at), "redemption_id": row.redemption_id}
-             for row in shown], shown[-1].id if len(rows) > limit else None)
+    return ([_stock_change_document(row) for row in shown],
+            shown[-1].id if len(rows) > limit else None)
+
+
+def recent_stock_changes(session: Session, principal: Principal, branch: str,
+                         limit: int) -> list[dict[str, Any]]:
+    """The branch's latest `limit` stock changes, newest first (a supervisor's day)."""
+    _require_branch_reader(session, principal, branch)
+    rows = session.scalars(select(StockChange).where(StockChange.branch == branch)
+                           .order_by(StockChange.id.desc()).limit(limit))
+    return [_stock_change_document(row) for row in rows]
+
+
+def _stock_change_document(row: StockChange) -> dict[str, Any]:
+    return {"id": row.id, "sku": row.sku, "delta": row.delta,
+            "quantity_after": row.quantity_after, "reason": row.reason, "actor": row.actor,
+            "at": rfc3339_utc(row.at), "redemption_id": row.redemption_id}
 
 
 def record_stock_change(session: Session, branch: str, sku: str, delta: int,
@@ -156,6 +163,14 @@ def checked_reason(reason: str) -> str:
         raise InvalidInput("a reason is kept with every change",
                            errors={"reason": f"must be 1-{REASON_LENGTH_MAX} characters"})
     return text
+
+
+def _require_branch_reader(session: Session, principal: Principal, branch: str) -> None:
+    """Staff of a branch read their own branch only; the others (admins, auditors) any."""
+    _require_branch(session, branch)
+    if principal.branch is not None and principal.branch != branch:
+        raise Forbidden(f"you belong to branch {principal.branch}, not {branch}",
+                        code="wrong_branch")
 
 
 def _require_branch(session: Session, branch: str) -> None:
