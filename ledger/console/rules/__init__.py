@@ -1,15 +1,10 @@
-"""Rule-set versions, drafts, simulations and decisions. (SPEC §13)"""
+"""Rule-set versions, drafts, simulations and decisions for risk officers, and the explanation
+of a resident's credit terms for the counter (SPEC §8, §13)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+# Each module adds its pages to the blueprint when imported.
+from ledger.console.rules import drafts, resident_pages, simulation_pages, version_pages
+from ledger.console.rules.blueprint import blp
 
-from ledger.console.access import page
-
-blp = Blueprint("rules", __name__, url_prefix="/rules", template_folder="templates")
-
-
-@blp.route("")
-@page("risk_officer")
-def home() -> str:
-    return render_template("rules/home.html")
+__all__ = ["blp", "drafts", "resident_pages", "simulation_pages", "version_pages"]
