@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify
-from sqlalchemy import select
 
 from ledger.api.access import roles
 from ledger.api.blueprint import Blueprint
 from ledger.api.context import current_ledger
-from ledger.api.pagination import PageRequest, page
+from ledger.api.pagination import PageRequest, page_document
 from ledger.api.rule_schemas import AuditPageSchema, AuditQuerySchema
-from ledger.infra.db.models import AuditEvent
-from ledger.service.audit_trail import audit_document
+from ledger.service.audit_trail import AuditFilter, audit_document, audit_page
 
 blp = Blueprint("audit", __name__, description="The hash-chained audit trail")
 
@@ -26,11 +24,7 @@ def audit_trail(query: dict[str, Any]) -> Response:
     """Events in seq order with their entry_hash (chained as the ledger is); `next` is the last
     seq of the page; `subject` (e.g. `ruleset:3`) keeps one subject's events"""
     asked = PageRequest.of(query)
-    statement = select(AuditEvent).where(AuditEvent.seq > asked.after)
-    if "subject" in query:
-        statement = statement.where(AuditEvent.subject == query["subject"])
     with current_ledger().sessions() as session:
-        rows = session.scalars(statement.order_by(AuditEvent.seq)
-                               .limit(asked.rows_to_read)).all()
+        found = audit_page(session, asked.keyset, AuditFilter(subject=query.get("subject")))
     # Verbatim, not through a schema: they are the hashed documents.
-    return jsonify(page(rows, asked, key=lambda row: row.seq, item=audit_document))
+    return jsonify(page_document(found, audit_document))

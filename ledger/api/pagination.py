@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from marshmallow import Schema, fields, validate
 
 from ledger.api.fields import BoundedInteger
+from ledger.service.paging import Keyset, Page
 
 LIMIT_DEFAULT = 100
 LIMIT_MAX = 1000
@@ -41,6 +42,11 @@ class PageRequest:
     def rows_to_read(self) -> int:
         return self.limit + 1
 
+    @property
+    def keyset(self) -> Keyset:
+        """The same page, asked of a service function (oldest first, after the cursor)."""
+        return Keyset(self.limit, self.after)
+
 
 def page(rows: Sequence[Row], asked: PageRequest, key: Callable[[Row], int],
          item: Callable[[Row], Any]) -> dict[str, Any]:
@@ -48,3 +54,8 @@ def page(rows: Sequence[Row], asked: PageRequest, key: Callable[[Row], int],
     shown = rows[:asked.limit]
     more = len(rows) > asked.limit
     return {"items": [item(row) for row in shown], "next": key(shown[-1]) if more else None}
+
+
+def page_document(found: Page[Row], item: Callable[[Row], Any]) -> dict[str, Any]:
+    """The page document of a page a service function read."""
+    return {"items": [item(row) for row in found.items], "next": found.next}

@@ -7,18 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from ledger.api.access import current_principal, roles
 from ledger.api.blueprint import Blueprint
 from ledger.api.context import current_ledger
 from ledger.api.schemas import EventStatusSchema, PlatformListSchema
-from ledger.infra.db.models import LedgerEntryRow, Rejection
+from ledger.infra.db.models import LedgerEntryRow
 from ledger.service.access import platform_scope
 from ledger.service.errors import Forbidden, NotFound
-from ledger.service.platform_seq import gaps_of
-from ledger.service.registry import list_platforms
+from ledger.service.event_status import what_became_of
+from ledger.service.platform_seq import platform_overviews
 
 blp = Blueprint("platforms", __name__, description="Township platforms")
 
@@ -31,16 +28,12 @@ READERS = ("admin", "auditor", "platform_operator")
 def list_all() -> dict[str, Any]:
     """Every platform with the highest seq recorded and the gaps below it (a platform
     operator: its own platform)"""
-    scope = platform_scope(current_principal())
     with current_ledger().sessions() as session:
-        items = [
-            {"code": platform.code, "name": platform.name, "township": platform.township,
-             "last_seq": platform.last_seq,
-             "gaps": [{"first": first, "last": last}
-                      for first, last in gaps_of(session, platform.code)]}
-            for platform in list_platforms(session)
-            if scope is None or platform.code == scope
-        ]
+        overviews = platform_overviews(session, platform_scope(current_principal()))
+    items = [{"code": platform.code, "name": platform.name, "township": platform.township,
+              "last_seq": platform.last_seq,
+              "gaps": [{"first": first, "last": last} for first, last in platform.gaps]}
+             for platform in overviews]
     return {"items": items, "next": None}
 
 
@@ -55,33 +48,12 @@ def event_status(platform: str, event_id: str) -> dict[str, Any]:
     if scope is not None and scope != platform:
         raise Forbidden(f"you operate platform {scope}, not this one", code="wrong_platform")
     with current_ledger().sessions() as session:
-        recorded = _recorded(session, platform, event_id)
-        if recorded is not None:
-            return recorded
-        rejected = _latest_rejection(session, platform, event_id)
-        if rejected is not None:
-            return rejected
-    raise NotFound("no event with this id of this platform is recorded or rejected")
-
-
-def _recorded(session: Session, platform: str, event_id: str) -> dict[str, Any] | None:
-    row = session.execute(
-        select(LedgerEntryRow.seq, LedgerEntryRow.entry_hash, LedgerEntryRow.recorded_at)
-        .where(LedgerEntryRow.platform == platform, LedgerEntryRow.event_id == event_id)
-    ).first()
-    if row is None:
-        return None
-    return {"outcome": "recorded", "seq": row.seq, "entry_hash": row.entry_hash,
-            "recorded_at": row.recorded_at}
-
-
-def _latest_rejection(session: Session, platform: str, event_id: str) -> dict[str, Any] | None:
-    rejection = session.scalars(
-        select(Rejection).where(Rejection.platform == platform, Rejection.event_id == event_id)
-        .order_by(Rejection.id.desc()).limit(1)
-    ).first()
-    if rejection is None:
-        return None
-    return {"outcome": "rejected", "reason": rejection.reason, "detail": rejection.detail,
-            "errors": rejection.errors or {}, "received_at": rejection.received_at,
-            "rejection_id": rejection.id}
+        found = what_became_of(session, platform, event_id)
+    if found is None:
+        raise NotFound("no event with this id of this platform is recorded or rejected")
+    if isinstance(found, LedgerEntryRow):
+        return {"outcome": "recorded", "seq": found.seq, "entry_hash": found.entry_hash,
+                "recorded_at": found.recorded_at}
+    return {"outcome": "rejected", "reason": found.reason, "detail": found.detail,
+            "errors": found.errors or {}, "received_at": found.received_at,
+            "rejection_id": found.id}

@@ -8,15 +8,14 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from sqlalchemy import select
-
 from ledger.api.access import current_principal, roles
 from ledger.api.blueprint import Blueprint
 from ledger.api.context import current_ledger
-from ledger.api.pagination import PageRequest, page
+from ledger.api.pagination import PageRequest, page_document
 from ledger.api.schemas import RejectionPageSchema, RejectionQuerySchema
 from ledger.infra.db.models import Rejection
 from ledger.service.access import platform_scope
+from ledger.service.rejections import RejectionFilter, rejections_page
 
 blp = Blueprint("rejections", __name__, description="Refused events")
 
@@ -28,16 +27,10 @@ blp = Blueprint("rejections", __name__, description="Refused events")
 def list_rejections(query: dict[str, Any]) -> dict[str, Any]:
     """Rejections in the order they were kept; `next` is the last id of the page"""
     asked = PageRequest.of(query)
-    statement = select(Rejection).where(Rejection.id > asked.after)
-    if "reason" in query:
-        statement = statement.where(Rejection.reason == query["reason"])
-    scope = platform_scope(current_principal())
-    if scope is not None:
-        statement = statement.where(Rejection.platform == scope)
+    filters = RejectionFilter(platform=platform_scope(current_principal()),
+                              reason=query.get("reason"))
     with current_ledger().sessions() as session:
-        rows = session.scalars(
-            statement.order_by(Rejection.id).limit(asked.rows_to_read)).all()
-        return page(rows, asked, key=lambda row: row.id, item=_document)
+        return page_document(rejections_page(session, asked.keyset, filters), _document)
 
 
 def _document(rejection: Rejection) -> dict[str, Any]:

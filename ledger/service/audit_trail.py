@@ -8,17 +8,19 @@ officers acting at once are decided one after the other.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.domain.audit import AuditRecord, next_audit_hash
 from ledger.domain.entry import GENESIS_HASH
 from ledger.infra.db.models import AuditEvent
+from ledger.service.chain_audit import ChainFault, ProgressCallback
+from ledger.service.paging import Keyset, Page, SessionScope, key_ordered_batches, read_page
 
 # Any constant works, as long as it differs from the ledger's chain lock.
 AUDIT_LOCK_KEY = 0x504C4155  # "PLAU"
@@ -68,33 +70,77 @@ def audit_document(row: AuditEvent) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class AuditFilter:
+    """Which events a reader of the trail asks for; None leaves a field unfiltered."""
+
+    subject: str | None = None
+    # An action ("ruleset.approved"), or the family before its dot ("ruleset").
+    action: str | None = None
+
+
+def audit_page(session: Session, keyset: Keyset,
+               filters: AuditFilter = AuditFilter()) -> Page[AuditEvent]:
+    """One page of the trail in seq order (or newest first), filtered."""
+    statement: Select[AuditEvent] = select(AuditEvent)
+    if filters.subject is not None:
+        statement = statement.where(AuditEvent.subject == filters.subject)
+    if filters.action is not None:
+        statement = statement.where(
+            (AuditEvent.action == filters.action)
+            | AuditEvent.action.startswith(filters.action + ".", autoescape=True))
+    return read_page(session, statement, AuditEvent.seq, keyset)
+
+
+def audit_event_count(session: Session) -> int:
+    """The trail's head seq, which is its number of events (its seq is gap-free from 1)."""
+    return session.scalar(select(func.coalesce(func.max(AuditEvent.seq), 0))) or 0
+
+
+@dataclass(frozen=True)
 class AuditReport:
     events: int
     first_bad_seq: int | None = None
     problem: str = ""
+    fault: ChainFault | None = None
 
     @property
     def intact(self) -> bool:
         return self.first_bad_seq is None
 
 
-def verify_audit_trail(session: Session) -> AuditReport:
-    """Recompute the trail's chain; name the first event that does not match."""
+def verify_audit_trail(session: Session,
+                       progress: ProgressCallback | None = None) -> AuditReport:
+    """Recompute the trail's chain, in the caller's session; name the first event that does
+    not match."""
+    return _verify(lambda: nullcontext(session), progress)
+
+
+def verify_audit_trail_in_steps(sessions: sessionmaker[Session],
+                                progress: ProgressCallback | None = None) -> AuditReport:
+    """The same, each batch read in a transaction of its own (see `audit_chain_in_steps`)."""
+    return _verify(sessions, progress)
+
+
+def _verify(scope: SessionScope, progress: ProgressCallback | None) -> AuditReport:
+    with scope() as session:
+        total = audit_event_count(session)
     previous = GENESIS_HASH
     expected = 1
-    for row in _rows_in_order(session):
-        if row.seq != expected:
-            return AuditReport(expected - 1, expected, f"audit event {expected} is missing")
-        computed = next_audit_hash(previous, record_of(row))
-        if computed.hex() != row.entry_hash:
-            return AuditReport(expected - 1, row.seq,
-                               f"audit event {row.seq} does not match its entry_hash")
-        previous = computed
-        expected += 1
+    for rows in key_ordered_batches(scope, select(AuditEvent), AuditEvent.seq,
+                                    VERIFY_READ_BATCH_SIZE):
+        for row in rows:
+            if row.seq != expected:
+                return AuditReport(expected - 1, expected, f"audit event {expected} is missing",
+                                   ChainFault.MISSING)
+            computed = next_audit_hash(previous, record_of(row))
+            if computed.hex() != row.entry_hash:
+                return AuditReport(expected - 1, row.seq,
+                                   f"audit event {row.seq} does not match its entry_hash",
+                                   ChainFault.ALTERED)
+            previous = computed
+            expected += 1
+        if progress is not None:
+            progress(expected - 1, max(total, expected - 1))
+    if progress is not None:
+        progress(expected - 1, max(total, expected - 1))
     return AuditReport(expected - 1)
-
-
-def _rows_in_order(session: Session) -> Iterator[AuditEvent]:
-    with session.scalars(select(AuditEvent).order_by(AuditEvent.seq).execution_options(
-            yield_per=VERIFY_READ_BATCH_SIZE)) as rows:
-        yield from rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -70,3 +71,29 @@ def gaps_of(session: Session, platform: str) -> list[tuple[int, int]]:
             .where(PlatformSeqGap.platform == platform).order_by(PlatformSeqGap.first_seq)
         )
     ]
+
+
+@dataclass(frozen=True)
+class PlatformOverview:
+    """A platform as its readers see it: who it is, the highest seq recorded, the gaps below."""
+
+    code: str
+    name: str
+    township: str
+    last_seq: int
+    gaps: list[tuple[int, int]]
+
+    @property
+    def missing(self) -> int:
+        """How many of the platform's seqs below last_seq have not arrived."""
+        return sum(last - first + 1 for first, last in self.gaps)
+
+
+def platform_overviews(session: Session, platform: str | None = None) -> list[PlatformOverview]:
+    """Every platform (or only `platform`, a platform operator's own), by code."""
+    statement = select(Platform).order_by(Platform.code)
+    if platform is not None:
+        statement = statement.where(Platform.code == platform)
+    return [PlatformOverview(row.code, row.name, row.township, row.last_seq,
+                             gaps_of(session, row.code))
+            for row in session.scalars(statement)]

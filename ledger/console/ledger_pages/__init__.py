@@ -1,15 +1,9 @@
-"""The ledger: head, entries, rejections, platforms and gaps, the audit trail. (SPEC §13)"""
+"""The ledger, for auditors: head and `Verify`, entries, rejections, platforms and gaps, the
+audit trail, and a decision's replay. (SPEC §13)"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from ledger.console.ledger_pages import decisions, lists, overview
+from ledger.console.ledger_pages.blueprint import blp
 
-from ledger.console.access import page
-
-blp = Blueprint("ledger", __name__, url_prefix="/ledger", template_folder="templates")
-
-
-@blp.route("")
-@page("auditor")
-def home() -> str:
-    return render_template("ledger/home.html")
+__all__ = ["blp", "decisions", "lists", "overview"]
