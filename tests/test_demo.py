@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +19,12 @@ from pathlib import Path
 import pytest
 
 from adapters.registry import adapter_module
+from ledger.api import create_app
+from ledger.bootstrap import build
 from ledger.demo.batches import native_batch
 from ledger.demo.scenario import PLATFORMS
+from ledger.demo.setup import DEMO_USERS
+from tests.conftest import make_settings
 
 POINTSLEDGER = str(Path(sys.executable).parent / "pointsledger")
 DEMO_START_TIMEOUT_S = 120
@@ -40,6 +46,19 @@ PLATFORM_ROUTES = {
     "wuhe_zhonglian": "/api/points?after=CURSOR",
     "pingan_gongfu": "POST /activities",
 }
+
+
+# Where each demo user lands after signing in to the console (SPEC §13).
+HOMES = {"admin": "/console/admin", "auditor": "/console/ledger", "teller": "/console/counter",
+         "supervisor": "/console/counter", "risk_officer": "/console/rules",
+         "credit_system": "/console/no-pages", "platform_operator": "/console/platform"}
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def _printed_passwords(output: str) -> dict[str, str]:
+    """The console's sign-ins the demo printed: username → password."""
+    section = output[output.index("open http://"):]
+    return dict(re.findall(r"^  (demo-\S+)\s+\S+\s+(\S+)$", section, re.MULTILINE))
 
 
 def _adapter_status(platform: str, cwd: Path) -> dict[str, int]:
@@ -72,6 +91,37 @@ def test_demo_feeds_each_platform_through_its_adapter_and_keeps_the_mistakes(
     assert verified.returncode == 0, verified.stderr
     # 240 events, and the counter's two redemptions and one reversal
     assert "chain intact: 243 entries" in verified.stdout
+
+
+def test_demo_prints_a_console_password_for_each_user_that_signs_in(tmp_path: Path) -> None:
+    completed = _run(["demo", "--no-serve", "--events-per-platform", "5", "--port", "8123"],
+                     tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert "open http://127.0.0.1:8123/ and sign in as" in completed.stdout
+    printed = _printed_passwords(completed.stdout)
+    assert sorted(printed) == sorted(username for username, *_ in DEMO_USERS)
+    assert len(set(printed.values())) == len(printed)  # each their own
+    # The app of the demo's database, as `pointsledger serve` there would run it.
+    ledger = build(make_settings(f"sqlite:///{tmp_path}/var/pointsledger.sqlite3",
+                                 tmp_path=tmp_path / "var"))
+    try:
+        for username, role, *_ in DEMO_USERS:
+            client = create_app(ledger=ledger).test_client()
+            form = client.get("/console/login").get_data(as_text=True)
+            match = CSRF_FIELD.search(form)
+            assert match, form
+            signed_in = client.post("/console/login", data={
+                "csrf_token": match.group(1), "username": username,
+                "password": printed[username]})
+            assert signed_in.status_code == 302, (username, signed_in.status_code)
+            assert signed_in.headers["Location"] == HOMES[role]
+            assert client.get(HOMES[role]).status_code == 200
+    finally:
+        ledger.close()
+    again = _run(["demo", "--no-serve", "--events-per-platform", "5"], tmp_path)
+    assert again.returncode == 0, again.stderr
+    renewed = _printed_passwords(again.stdout)
+    assert all(renewed[username] != printed[username] for username in printed)
 
 
 def test_demo_puts_rules_in_force_under_four_eyes_and_asks_for_terms(tmp_path: Path) -> None:
@@ -141,7 +191,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_demo_serves_the_api_it_prints(tmp_path: Path) -> None:
+def test_demo_serves_the_api_and_the_console_it_prints(tmp_path: Path) -> None:
     port = _free_port()
     process = subprocess.Popen(
         [POINTSLEDGER, "demo", "--port", str(port), "--events-per-platform", "10"],
@@ -149,14 +199,14 @@ def test_demo_serves_the_api_it_prints(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        token = None
+        output = ""
         deadline = time.monotonic() + DEMO_START_TIMEOUT_S
         assert process.stdout is not None
-        while token is None and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            match = re.search(r"export TOKEN=(plt_\S+)", line)
-            token = match.group(1) if match else None
-        assert token, "the demo printed no token"
+        while "serving the console and the API" not in output and time.monotonic() < deadline:
+            output += process.stdout.readline()
+        match = re.search(r"export TOKEN=(plt_\S+)", output)
+        assert match, f"the demo printed no token: {output}"
+        token = match.group(1)
         head = None
         while head is None and time.monotonic() < deadline:
             try:
@@ -170,6 +220,10 @@ def test_demo_serves_the_api_it_prints(tmp_path: Path) -> None:
         assert head is not None, "the demo's API never answered"
         # 40 events, and the counter's redemptions when some resident had the points
         assert head["seq"] in (40, 43) and head["count"] == head["seq"]
+        address = re.search(r"open (http://\S+/) and sign in", output)
+        assert address and address.group(1) == f"http://127.0.0.1:{port}/"
+        teller = _printed_passwords(output)["demo-teller"]
+        assert _sign_in(address.group(1), "demo-teller", teller).endswith("/console/counter")
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -181,3 +235,18 @@ def test_demo_serves_the_api_it_prints(tmp_path: Path) -> None:
             process.stdout.close()
         if process.stderr:
             process.stderr.close()
+
+
+def _sign_in(address: str, username: str, password: str) -> str:
+    """Open the printed address as a browser would, sign in there; the page landed on."""
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with browser.open(address, timeout=10) as sign_in_page:  # / leads to the sign-in page
+        assert sign_in_page.url.endswith("/console/login")
+        match = CSRF_FIELD.search(sign_in_page.read().decode("utf-8"))
+    assert match, "the sign-in page has no form"
+    body = urllib.parse.urlencode({"csrf_token": match.group(1), "username": username,
+                                   "password": password}).encode("ascii")
+    with browser.open(sign_in_page.url, data=body, timeout=10) as landed:
+        assert landed.status == 200
+        return str(landed.url)

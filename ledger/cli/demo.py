@@ -22,7 +22,7 @@ from ledger.demo.batches import GOOD_RECORDS_MIN
 from ledger.demo.counter import DemoCounterFailed, tell_counter
 from ledger.demo.rules import DemoRulesFailed, RulesStory, tell_rules
 from ledger.demo.scenario import PLATFORMS
-from ledger.demo.setup import ensure_people, ensure_platforms
+from ledger.demo.setup import DEMO_USERS, ensure_people, ensure_platforms, give_console_passwords
 from ledger.demo.through_adapters import Feed, PlatformRun, run_platform
 from ledger.infra.db import migrate
 from ledger.settings import Settings
@@ -52,6 +52,7 @@ def demo(host: str, port: int, events_per_platform: int, bad_per_platform: int,
     try:
         keys = ensure_platforms(ledger)
         tokens = ensure_people(ledger)
+        passwords = give_console_passwords(ledger)
         app = create_app(ledger=ledger)
         feed = Feed(app.test_client(), settings.resident_pepper, ledger.clock,
                     EventSigner(Ed25519PrivateKey.generate()), events_per_platform,
@@ -74,8 +75,10 @@ def demo(host: str, port: int, events_per_platform: int, bad_per_platform: int,
         _print_summary(runs, tokens, host, port)
         _print_rules(story, host, port)
         _print_counter(counter, host, port)
+        _print_console(passwords, host, port)
         if serve:
-            click.echo(f"\nserving the API on http://{host}:{port}/ (Ctrl-C to stop)")
+            click.echo(f"\nserving the console and the API on http://{host}:{port}/ "
+                       "(Ctrl-C to stop)")
             serve_development(app, host, port)
     finally:
         ledger.close()
@@ -130,6 +133,16 @@ def _print_rules(story: RulesStory, host: str, port: int) -> None:
         click.echo(f"  curl -s -H \"Authorization: Bearer $TOKEN\" "
                    f"{base}/api/v1/residents/{story.resident}/credit-terms")
     click.echo("  pointsledger rules list")
+
+
+def _print_console(passwords: dict[str, str], host: str, port: int) -> None:
+    """The console's address and who can sign in: the last thing printed, as the first thing a
+    newcomer wants."""
+    roles = {username: role for username, role, *_ in DEMO_USERS}
+    click.echo("\nthe console (passwords made for this run; run the demo again for new ones):")
+    click.echo(f"  open http://{host}:{port}/ and sign in as")
+    for username, password in passwords.items():
+        click.echo(f"  {username:16} {roles[username]:18} {password}")
 
 
 def _print_counter(lines: list[str], host: str, port: int) -> None:

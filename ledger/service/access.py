@@ -41,13 +41,16 @@ PLATFORM_ROLES = ("platform_operator",)
 BUSINESS_ROLES = tuple(role for role in ROLES if role not in ("platform_operator", "monitor"))
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 BRANCH_CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+BRANCH_NAME_LENGTH_MAX = 200
 
 
 def add_branch(session: Session, code: str, name: str, now: datetime) -> Branch:
     if not BRANCH_CODE_PATTERN.fullmatch(code):
-        raise InvalidInput(f"branch code {code!r} must be 1-32 of [A-Za-z0-9_-]")
-    if not name.strip() or len(name) > 200:
-        raise InvalidInput("the branch name must be 1-200 characters")
+        raise InvalidInput(f"branch code {code!r} must be 1-32 of [A-Za-z0-9_-]",
+                           errors={"code": "must be 1-32 of [A-Za-z0-9_-]"})
+    if not name.strip() or len(name) > BRANCH_NAME_LENGTH_MAX:
+        raise InvalidInput(f"the branch name must be 1-{BRANCH_NAME_LENGTH_MAX} characters",
+                           errors={"name": f"must be 1-{BRANCH_NAME_LENGTH_MAX} characters"})
     if session.get(Branch, code) is not None:
         raise Conflict(f"branch {code!r} is already registered")
     branch = Branch(code=code, name=name.strip(), created_at=now)
@@ -55,10 +58,15 @@ def add_branch(session: Session, code: str, name: str, now: datetime) -> Branch:
     return branch
 
 
+def list_branches(session: Session) -> list[Branch]:
+    return list(session.scalars(select(Branch).order_by(Branch.code)))
+
+
 def add_user(session: Session, username: str, role: str, branch: str | None,
              now: datetime, *, platform: str | None = None) -> User:
     if not USERNAME_PATTERN.fullmatch(username):
-        raise InvalidInput(f"username {username!r} must be 2-64 of [a-z0-9._-]")
+        raise InvalidInput(f"username {username!r} must be 2-64 of [a-z0-9._-]",
+                           errors={"username": "must be 2-64 of [a-z0-9._-]"})
     check_assignment(session, role, branch, platform)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username!r} already exists")
@@ -71,21 +79,28 @@ def add_user(session: Session, username: str, role: str, branch: str | None,
 def check_assignment(session: Session, role: str, branch: str | None,
                      platform: str | None) -> None:
     """Tellers and supervisors belong to a branch, a platform operator to a platform, and
-    nobody else to either."""
+    nobody else to either. Each refusal names its field, for a form to show it there."""
     if role not in ROLES:
-        raise InvalidInput(f"role {role!r} is not one of {', '.join(ROLES)}")
+        raise InvalidInput(f"role {role!r} is not one of {', '.join(ROLES)}",
+                           errors={"role": f"must be one of {', '.join(ROLES)}"})
     if role in BRANCH_ROLES and branch is None:
-        raise InvalidInput(f"a {role} belongs to a branch: give --branch")
+        raise InvalidInput(f"a {role} belongs to a branch: give --branch",
+                           errors={"branch": f"a {role} belongs to a branch"})
     if role not in BRANCH_ROLES and branch is not None:
-        raise InvalidInput(f"a {role} does not belong to a branch")
+        raise InvalidInput(f"a {role} does not belong to a branch",
+                           errors={"branch": f"a {role} does not belong to a branch"})
     if role in PLATFORM_ROLES and platform is None:
-        raise InvalidInput(f"a {role} is bound to one platform: give --platform")
+        raise InvalidInput(f"a {role} is bound to one platform: give --platform",
+                           errors={"platform": f"a {role} is bound to one platform"})
     if role not in PLATFORM_ROLES and platform is not None:
-        raise InvalidInput(f"a {role} is not bound to a platform")
+        raise InvalidInput(f"a {role} is not bound to a platform",
+                           errors={"platform": f"a {role} is not bound to a platform"})
     if branch is not None and session.get(Branch, branch) is None:
-        raise NotFound(f"branch {branch!r} is not registered")
+        raise NotFound(f"branch {branch!r} is not registered",
+                       errors={"branch": "is not registered"})
     if platform is not None and session.get(Platform, platform) is None:
-        raise NotFound(f"platform {platform!r} is not registered")
+        raise NotFound(f"platform {platform!r} is not registered",
+                       errors={"platform": "is not registered"})
 
 
 def user_of(session: Session, username: str) -> User:
@@ -164,9 +179,14 @@ def _keep_an_admin(session: Session, user: User, change: str) -> None:
 def set_password(session: Session, username: str, password: str) -> User:
     """Check the console password against the policy and store its hash (never the password)."""
     user = user_of(session, username)
-    problem = passwords.password_problem(username, password)
-    if problem is not None:
-        raise InvalidInput(problem, code="weak_password", errors={"password": problem})
+    rule = passwords.broken_rule(username, password)
+    if rule is not None:
+        problem = passwords.rule_message(rule)
+        # The rule broken goes with the figures, for a caller that says it in its own words.
+        raise InvalidInput(problem, code="weak_password", errors={"password": problem},
+                           figures={"rule": rule.value,
+                                    "length_min": passwords.PASSWORD_LENGTH_MIN,
+                                    "length_max": passwords.PASSWORD_LENGTH_MAX})
     user.password_hash = passwords.hash_password(password)
     session.flush()
     return user

@@ -11,6 +11,7 @@ passes), which it raises as hardware improves; `needs_rehash` lets a sign-in upg
 from __future__ import annotations
 
 import functools
+from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -21,18 +22,46 @@ PASSWORD_LENGTH_MIN = 12
 PASSWORD_LENGTH_MAX = 1024
 
 
-def password_problem(username: str, password: str) -> str | None:
-    """Why `password` may not be `username`'s password, or None when it may."""
+class PasswordRule(StrEnum):
+    """The rule of the policy a password breaks, for a caller that explains it in its own
+    words (the console, in the user's language)."""
+
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    CONTAINS_USERNAME = "contains_username"
+    COMMON = "common"
+
+
+_RULE_MESSAGES = {
+    PasswordRule.TOO_SHORT: f"a password has at least {PASSWORD_LENGTH_MIN} characters",
+    PasswordRule.TOO_LONG: f"a password has at most {PASSWORD_LENGTH_MAX} characters",
+    PasswordRule.CONTAINS_USERNAME: "a password must not contain the username",
+    PasswordRule.COMMON: "this password is one of the most common ones; choose another",
+}
+
+
+def broken_rule(username: str, password: str) -> PasswordRule | None:
+    """The rule `password` breaks as `username`'s password, or None when it may be theirs."""
     if len(password) < PASSWORD_LENGTH_MIN:
-        return f"a password has at least {PASSWORD_LENGTH_MIN} characters"
+        return PasswordRule.TOO_SHORT
     if len(password) > PASSWORD_LENGTH_MAX:
-        return f"a password has at most {PASSWORD_LENGTH_MAX} characters"
+        return PasswordRule.TOO_LONG
     folded = password.casefold()
     if username.casefold() in folded:
-        return "a password must not contain the username"
+        return PasswordRule.CONTAINS_USERNAME
     if folded in _common_passwords():
-        return "this password is one of the most common ones; choose another"
+        return PasswordRule.COMMON
     return None
+
+
+def password_problem(username: str, password: str) -> str | None:
+    """Why `password` may not be `username`'s password, or None when it may."""
+    rule = broken_rule(username, password)
+    return None if rule is None else rule_message(rule)
+
+
+def rule_message(rule: PasswordRule) -> str:
+    return _RULE_MESSAGES[rule]
 
 
 def hash_password(password: str) -> str:

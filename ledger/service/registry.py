@@ -26,10 +26,12 @@ NAME_LENGTH_MAX = 200
 def add_platform(session: Session, code: str, name: str, township: str,
                  now: datetime) -> Platform:
     if not PLATFORM_CODE_PATTERN.fullmatch(code):
-        raise InvalidInput(f"platform code {code!r} must be 2-32 of [a-z0-9_], starting a-z")
+        raise InvalidInput(f"platform code {code!r} must be 2-32 of [a-z0-9_], starting a-z",
+                           errors={"code": "must be 2-32 of [a-z0-9_], starting a-z"})
     for label, value in (("name", name), ("township", township)):
         if not value.strip() or len(value) > NAME_LENGTH_MAX:
-            raise InvalidInput(f"the platform {label} must be 1-{NAME_LENGTH_MAX} characters")
+            raise InvalidInput(f"the platform {label} must be 1-{NAME_LENGTH_MAX} characters",
+                               errors={label: f"must be 1-{NAME_LENGTH_MAX} characters"})
     if session.get(Platform, code) is not None:
         raise Conflict(f"platform {code!r} is already registered")
     platform = Platform(code=code, name=name.strip(), township=township.strip(), created_at=now,
@@ -51,7 +53,8 @@ def add_key(session: Session, platform: str, public_key: str, now: datetime) -> 
     try:
         raw = decode_public_key(public_key)
     except KeyFormatError as error:
-        raise InvalidInput(f"the public key is not a whpk_ key: {error}") from None
+        raise InvalidInput(f"the public key is not a whpk_ key: {error}",
+                           errors={"public_key": f"is not a whpk_ key: {error}"}) from None
     key_id = key_id_for(raw)
     if session.get(PlatformKey, key_id) is not None:
         raise Conflict(f"this public key is already registered as {key_id}")
@@ -92,3 +95,16 @@ def revoke_key(session: Session, key_id: str, now: datetime, *,
 
 def list_platforms(session: Session) -> list[Platform]:
     return list(session.scalars(select(Platform).order_by(Platform.code)))
+
+
+def platform_of(session: Session, code: str) -> Platform:
+    platform = session.get(Platform, code)
+    if platform is None:
+        raise NotFound(f"platform {code!r} is not registered", code="unknown_platform")
+    return platform
+
+
+def keys_of(session: Session, platform: str) -> list[PlatformKey]:
+    """The platform's keys, revoked ones too, oldest first."""
+    return list(session.scalars(select(PlatformKey).where(PlatformKey.platform == platform)
+                                .order_by(PlatformKey.created_at, PlatformKey.key_id)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -28,19 +29,22 @@ def user(ledger: Ledger) -> str:
     return "wang.teller"
 
 
-@pytest.mark.parametrize(("password", "fragment"), [
-    ("short-pass1", "at least 12 characters"),
-    ("my-Wang.Teller-2026", "must not contain the username"),
-    ("qwerty123456", "most common"),
-    ("LeaveMeAlone", "most common"),
-    ("x" * 1025, "at most 1024"),
+@pytest.mark.parametrize(("password", "fragment", "rule"), [
+    ("short-pass1", "at least 12 characters", "too_short"),
+    ("my-Wang.Teller-2026", "must not contain the username", "contains_username"),
+    ("qwerty123456", "most common", "common"),
+    ("LeaveMeAlone", "most common", "common"),
+    ("x" * 1025, "at most 1024", "too_long"),
 ])
 def test_the_password_policy_refuses(ledger: Ledger, user: str, password: str,
-                                     fragment: str) -> None:
+                                     fragment: str, rule: str) -> None:
     with ledger.sessions.begin() as session, pytest.raises(InvalidInput) as refused:
         administration.set_password(session, ACTOR, user, password, MOMENT)
     assert fragment in str(refused.value)
     assert password not in str(refused.value)
+    # The rule broken, for the console to say it in the admin's language beside the field.
+    assert refused.value.errors == {"password": str(refused.value)}
+    assert refused.value.figures == {"rule": rule, "length_min": 12, "length_max": 1024}
     with ledger.sessions() as session:
         stored = session.scalar(select(User.password_hash).where(User.username == user))
         assert stored is None
@@ -113,3 +117,40 @@ def test_a_token_is_refused_once_revoked_or_its_user_disabled(ledger: Ledger,
         assert access.authenticate(session, second, later) is not None
     with ledger.sessions() as session:
         assert verify_audit_trail(session).intact
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda s: administration.add_branch(s, ACTOR, "no spaces", "瓜沥", MOMENT), "code"),
+    (lambda s: administration.add_branch(s, ACTOR, "GL02", " ", MOMENT), "name"),
+    (lambda s: administration.add_user(s, ACTOR, "Big Name", "auditor", None, None, MOMENT),
+     "username"),
+    (lambda s: administration.add_user(s, ACTOR, "li.teller", "janitor", None, None, MOMENT),
+     "role"),
+    (lambda s: administration.add_user(s, ACTOR, "li.teller", "teller", None, None, MOMENT),
+     "branch"),
+    (lambda s: administration.add_user(s, ACTOR, "li.teller", "teller", "NOPE", None, MOMENT),
+     "branch"),
+    (lambda s: administration.add_user(s, ACTOR, "li.op", "platform_operator", None, None,
+                                       MOMENT), "platform"),
+    (lambda s: administration.add_user(s, ACTOR, "li.op", "auditor", None, "nowhere", MOMENT),
+     "platform"),
+    (lambda s: administration.add_platform(s, ACTOR, "Bad-Code", "沥家园", "瓜沥镇", MOMENT),
+     "code"),
+    (lambda s: administration.add_platform(s, ACTOR, "lijiayuan", "沥家园", "", MOMENT),
+     "township"),
+    (lambda s: administration.add_platform(s, ACTOR, "lijiayuan", "", "瓜沥镇", MOMENT), "name"),
+])
+def test_a_refused_change_names_the_field_it_refuses(ledger: Ledger, change: Any,
+                                                     field: str) -> None:
+    """A form (the console's) shows each refusal beside its field."""
+    with ledger.sessions.begin() as session, pytest.raises((InvalidInput, NotFound)) as refused:
+        change(session)
+    assert refused.value.errors is not None and list(refused.value.errors) == [field]
+
+
+def test_a_malformed_public_key_is_refused_on_its_field(ledger: Ledger) -> None:
+    with ledger.sessions.begin() as session:
+        administration.add_platform(session, ACTOR, "lijiayuan", "沥家园", "瓜沥镇", MOMENT)
+    with ledger.sessions.begin() as session, pytest.raises(InvalidInput) as refused:
+        administration.add_key(session, ACTOR, "lijiayuan", "whsk_not-a-public-key", MOMENT)
+    assert refused.value.errors is not None and list(refused.value.errors) == ["public_key"]

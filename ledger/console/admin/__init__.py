@@ -1,15 +1,15 @@
-"""Platforms and keys, users, tokens, branches, gifts. (SPEC §13)"""
+"""Administration (SPEC §12, §13 "Admin"): platforms and their keys, users, API tokens,
+branches and gifts.
+
+Every change is one POST form (with its CSRF token) that calls `ledger.service.administration`
+(or the catalog's own use cases) as the signed-in admin, in one transaction with its audit
+event: refused as a whole, with the refusal shown in the admin's language, or made as a whole.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+# The views register their routes on the blueprint when imported.
+from ledger.console.admin import branches, gifts, home, people, platforms, tokens
+from ledger.console.admin.blueprint import blp
 
-from ledger.console.access import page
-
-blp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
-
-
-@blp.route("")
-@page("admin")
-def home() -> str:
-    return render_template("admin/home.html")
+__all__ = ["blp", "branches", "gifts", "home", "people", "platforms", "tokens"]
