@@ -73,9 +73,15 @@ def reconcile(session: Session, principal: Principal, branch: str, day: str
     }
 
 
+BYTE_ORDER_MARK = "\ufeff"
+
+
 def reconciliation_csv(document: dict[str, Any]) -> str:
     """One line per redemption, in receipt order, then the day's totals as a last line."""
     out = io.StringIO()
+    # A byte order mark first: Excel on a Chinese Windows reads a CSV without one as GBK and
+    # garbles the gifts' names; csv readers take it with `utf-8-sig`.
+    out.write(BYTE_ORDER_MARK)
     # Every cell quoted: a `;` or `,` (list separators in some locales) stays inside its cell.
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_COLUMNS)
