@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import http.cookiejar
 import json
 import os
@@ -118,10 +119,38 @@ def test_demo_prints_a_console_password_for_each_user_that_signs_in(tmp_path: Pa
             assert client.get(HOMES[role]).status_code == 200
     finally:
         ledger.close()
+    _the_printed_resident_is_found_at_the_counter(completed.stdout, printed["demo-teller"],
+                                                  tmp_path)
     again = _run(["demo", "--no-serve", "--events-per-platform", "5"], tmp_path)
     assert again.returncode == 0, again.stderr
     renewed = _printed_passwords(again.stdout)
     assert all(renewed[username] != printed[username] for username in printed)
+
+
+def _the_printed_resident_is_found_at_the_counter(output: str, password: str,
+                                                   tmp_path: Path) -> None:
+    """What the demo prints for a newcomer to type at the counter leads to that resident."""
+    example = re.search(r"look up the demo resident ([0-9]{17}[0-9X]) \(([0-9]+) points", output)
+    assert example is not None, output
+    settings = make_settings(f"sqlite:///{tmp_path}/var/pointsledger.sqlite3",
+                             tmp_path=tmp_path / "var")
+    pepper = (tmp_path / "var" / "resident.pepper").read_text().strip()
+    ledger = build(dataclasses.replace(settings, resident_pepper=pepper))
+    try:
+        client = create_app(ledger=ledger).test_client()
+        match = CSRF_FIELD.search(client.get("/console/login").get_data(as_text=True))
+        assert match
+        client.post("/console/login", data={"csrf_token": match.group(1),
+                                            "username": "demo-teller", "password": password})
+        match = CSRF_FIELD.search(client.get("/console/counter").get_data(as_text=True))
+        assert match
+        found = client.post("/console/counter", data={
+            "csrf_token": match.group(1), "id_number": example.group(1)}, follow_redirects=True)
+        page = found.get_data(as_text=True)
+        assert found.status_code == 200 and "沥家园" in page
+        assert f"{int(example.group(2)):,}" in page and example.group(1) not in page
+    finally:
+        ledger.close()
 
 
 def test_demo_puts_rules_in_force_under_four_eyes_and_asks_for_terms(tmp_path: Path) -> None:

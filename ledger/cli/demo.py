@@ -19,7 +19,7 @@ from ledger.cli.serve import serve_development
 from ledger.contract.signing import EventSigner
 from ledger.demo.arrivals import ArrivalFailed
 from ledger.demo.batches import GOOD_RECORDS_MIN
-from ledger.demo.counter import DemoCounterFailed, tell_counter
+from ledger.demo.counter import CounterExample, DemoCounterFailed, counter_example, tell_counter
 from ledger.demo.rules import DemoRulesFailed, RulesStory, tell_rules
 from ledger.demo.scenario import PLATFORMS
 from ledger.demo.setup import DEMO_USERS, ensure_people, ensure_platforms, give_console_passwords
@@ -75,7 +75,8 @@ def demo(host: str, port: int, events_per_platform: int, bad_per_platform: int,
         _print_summary(runs, tokens, host, port)
         _print_rules(story, host, port)
         _print_counter(counter, host, port)
-        _print_console(passwords, host, port)
+        _print_console(passwords, host, port,
+                       counter_example(ledger, settings.resident_pepper))
         if serve:
             click.echo(f"\nserving the console and the API on http://{host}:{port}/ "
                        "(Ctrl-C to stop)")
@@ -135,7 +136,8 @@ def _print_rules(story: RulesStory, host: str, port: int) -> None:
     click.echo("  pointsledger rules list")
 
 
-def _print_console(passwords: dict[str, str], host: str, port: int) -> None:
+def _print_console(passwords: dict[str, str], host: str, port: int,
+                   example: CounterExample | None) -> None:
     """The console's address and who can sign in: the last thing printed, as the first thing a
     newcomer wants."""
     roles = {username: role for username, role, *_ in DEMO_USERS}
@@ -143,6 +145,10 @@ def _print_console(passwords: dict[str, str], host: str, port: int) -> None:
     click.echo(f"  open http://{host}:{port}/ and sign in as")
     for username, password in passwords.items():
         click.echo(f"  {username:16} {roles[username]:18} {password}")
+    if example is not None:
+        # A made-up number of the simulator's, not a person's: the one thing a teller types.
+        click.echo(f"  at the counter, as demo-teller, look up the demo resident "
+                   f"{example.id_number} ({example.points} points of 沥家园)")
 
 
 def _print_counter(lines: list[str], host: str, port: int) -> None:

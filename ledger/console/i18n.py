@@ -137,7 +137,7 @@ def _takes_get(path: str) -> bool:
         endpoint, _ = current_app.url_map.bind("localhost").match(path, method="GET")
     except HTTPException:
         return False
-    return endpoint != NO_SUCH_PAGE_ENDPOINT
+    return bool(endpoint != NO_SUCH_PAGE_ENDPOINT)
 
 
 def locale_of(language: str) -> Locale:

@@ -8,12 +8,15 @@ Each run delivers stock again and serves new redemptions.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from adapters.base.outbox import Outbox, default_outbox_url
+from adapters.base.residents import ResidentSeal
 from ledger.bootstrap import Ledger
 from ledger.demo.setup import DEMO_BRANCH
 from ledger.infra.db.models import Balance, OutboundNotice
@@ -128,3 +131,31 @@ class _Api:
         if response.status_code != 201:
             raise DemoCounterFailed(f"the redemption was refused: {document.get('detail')}")
         return document
+
+
+@dataclass(frozen=True)
+class CounterExample:
+    """A demo resident a newcomer can look up at the counter, and what they will find."""
+
+    id_number: str
+    points: int
+
+
+def counter_example(ledger: Ledger, pepper: str) -> CounterExample | None:
+    """The 沥家园 resident with the most spendable points, by the (made-up) ID number the
+    platform's simulator gave them. Only the adapter knows residents by ID number: its outbox
+    keeps them sealed under the pepper, to deliver the ledger's notices."""
+    with ledger.sessions() as session:
+        row = session.execute(
+            select(Balance.resident, Balance.spendable).where(Balance.platform == PLATFORM)
+            .order_by(Balance.spendable.desc(), Balance.resident).limit(1)).first()
+    if row is None:
+        return None
+    outbox = Outbox(default_outbox_url(PLATFORM), PLATFORM)
+    try:
+        sealed = outbox.sealed_id_number(row.resident)
+    finally:
+        outbox.close()
+    if sealed is None:
+        return None
+    return CounterExample(ResidentSeal(pepper).open(row.resident, sealed), row.spendable)
