@@ -18,6 +18,8 @@ WIDTH = 720
 PLOT_HEIGHT = 220
 TOP = 24  # room for the value above the tallest bar
 CHARACTER_WIDTH = 7.0  # of the 12px axis font, to leave room for the longest tick label
+WIDE_CHARACTER_WIDTH = 13.0  # a CJK character of the 13px group labels
+TURNED_LABEL_COSINE = 0.82  # labels are turned 35°: this much of their length runs sideways
 AXIS_GAP = 8
 X_LABEL_ROOM = 96  # below the plot: labels turned 40°
 LEGEND_ROOM = 28
@@ -108,7 +110,16 @@ def bar_chart(chart_id: str, title: str, description: str, groups: Sequence[str]
     left = AXIS_GAP * 2 + CHARACTER_WIDTH * max(len(label) for label in tick_labels)
     right = width - AXIS_GAP
     baseline = TOP + PLOT_HEIGHT
-    turned = len(groups) >= TURNED_LABELS_FROM
+    group_width = (right - left) / max(1, len(groups))
+    # Many groups, or labels wider than their group (a town's name with its township), are
+    # written turned, so that neighbours do not run into each other.
+    turned = (len(groups) >= TURNED_LABELS_FROM
+              or max((label_width(group) for group in groups), default=0) > group_width)
+    if turned and groups:
+        # The first group's turned label reaches left of its bars: room for it in the margin.
+        reach = label_width(groups[0]) * TURNED_LABEL_COSINE - group_width / 2
+        left = max(left, reach + AXIS_GAP * 2)
+        group_width = (right - left) / len(groups)
     label_room = X_LABEL_ROOM if turned else X_LABEL_ROOM // 3
     legend_room = LEGEND_ROOM if len(series) > 1 else 0
     height = int(baseline + label_room + legend_room)
@@ -116,7 +127,6 @@ def bar_chart(chart_id: str, title: str, description: str, groups: Sequence[str]
     def y_of(value: int) -> float:
         return baseline - PLOT_HEIGHT * value / top_value
 
-    group_width = (right - left) / max(1, len(groups))
     bar_width = min(BAR_WIDTH_MAX, group_width * (1 - GROUP_PADDING) / max(1, len(series)))
     bars: list[Bar] = []
     labels: list[GroupLabel] = []
@@ -140,6 +150,13 @@ def bar_chart(chart_id: str, title: str, description: str, groups: Sequence[str]
                  tuple(Tick(round(y_of(value), 1), label)
                        for value, label in zip(tick_values, tick_labels, strict=True)),
                  tuple(labels), legend, turned)
+
+
+def label_width(text: str) -> float:
+    """About how wide a label is written: a Chinese character takes the font's full size, a
+    Latin one about half of it."""
+    return sum(WIDE_CHARACTER_WIDTH if ord(character) > 0x2E7F else CHARACTER_WIDTH
+               for character in text)
 
 
 def nice_step(highest: int) -> int:
