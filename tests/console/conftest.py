@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from ledger.bootstrap import Ledger, build
+from ledger.service import passwords
 from tests.conftest import make_settings
 from tests.console.support import (
     CHROMIUM,
@@ -19,6 +21,20 @@ from tests.console.support import (
     add_people,
     live_server,
 )
+
+# argon2id as in production, with the cheapest parameters: the console's tests sign people in
+# hundreds of times, and at 64 MiB and three passes each hash costs 0.15 s of a shared core.
+# The production parameters are tested in tests/ledger/test_people_and_passwords.py.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords, "_hasher", lambda: CHEAP_HASHER)
+    monkeypatch.setattr(passwords, "_dummy_hash", lambda: CHEAP_DUMMY_HASH)
+
+
+CHEAP_DUMMY_HASH = CHEAP_HASHER.hash("no user has this password")
 
 
 @pytest.fixture
