@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import click
 
+from ledger.bench.console import REQUESTS_DEFAULT as CONSOLE_REQUESTS_DEFAULT
+from ledger.bench.console import REQUESTS_MAX as CONSOLE_REQUESTS_MAX
+from ledger.bench.console import RESIDENTS_DEFAULT as CONSOLE_RESIDENTS_DEFAULT
+from ledger.bench.console import run_console_bench
 from ledger.bench.import_export import BYTES_PER_MEGABYTE, MEGABYTES_DEFAULT, run_import_bench
 from ledger.bench.ingest import (
     EVENTS_DEFAULT,
@@ -143,3 +148,30 @@ def bench_import(megabytes: int) -> None:
     Needs nothing running: the export, the inbox and the outbox are scratch files.
     """
     _print_figures(lambda: run_import_bench(megabytes * BYTES_PER_MEGABYTE))
+
+
+@bench.command("console")
+@click.option("--residents", default=CONSOLE_RESIDENTS_DEFAULT, show_default=True,
+              type=click.IntRange(1, RESIDENTS_MAX), help="How many residents to fill in.")
+@click.option("--requests", default=CONSOLE_REQUESTS_DEFAULT, show_default=True,
+              type=click.IntRange(1, CONSOLE_REQUESTS_MAX),
+              help="How many timed requests of each page.")
+@expected_errors
+def bench_console(residents: int, requests: int) -> None:
+    """The console's main pages (counter look-up and redemption, a resident's entries, the
+    ledger's entries, rejections, the audit trail, a simulation) over a county with 13 months
+    of history, served by gunicorn while `pointsledger consume` ingests 200 events per second:
+    p50, p95 and p99 per page.
+
+    Needs POINTSLEDGER_AMQP_URL (a vhost of its own: its ledger queue must be idle) and a
+    PostgreSQL POINTSLEDGER_DATABASE_URL, on whose server a scratch database is created,
+    filled and dropped; real data is never touched. Run it from the directory of wsgi.py.
+    """
+    if not os.environ.get("POINTSLEDGER_AMQP_URL"):
+        # Checked before the settings are read: a refused run leaves nothing behind (the
+        # embedded mode would make a pepper file).
+        fail("bench console needs POINTSLEDGER_AMQP_URL (a vhost of its own): the consumer "
+             "ingests live events from it while the pages are timed")
+    quiet_broker_client_logs()
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _print_figures(lambda: run_console_bench(Settings.from_environment(), residents, requests))

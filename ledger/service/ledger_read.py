@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
 from ledger.domain.entry import GENESIS_HASH, LedgerEntry
@@ -57,7 +57,8 @@ class EntryFilter:
 def entries_page(session: Session, keyset: Keyset,
                  filters: EntryFilter = EntryFilter()) -> Page[LedgerEntryRow]:
     """One page of entries in seq order (or newest first), filtered."""
-    return read_page(session, _filtered(filters), LedgerEntryRow.seq, keyset)
+    return read_page(session, _within_dates(session, _filtered(filters), filters),
+                     LedgerEntryRow.seq, keyset)
 
 
 def platform_events_page(session: Session, platform: str, keyset: Keyset,
@@ -66,7 +67,8 @@ def platform_events_page(session: Session, platform: str, keyset: Keyset,
     reads), whatever platform `filters` names. The counter's redemptions, the bank's business,
     are not among them. The (platform, platform_seq) index serves this directly, however few
     of the ledger's entries are the platform's."""
-    statement = _filtered(replace(filters, platform=platform)).where(
+    scoped = replace(filters, platform=platform)
+    statement = _within_dates(session, _filtered(scoped), scoped).where(
         LedgerEntryRow.platform_seq.is_not(None))
     return read_page(session, statement, LedgerEntryRow.platform_seq, keyset)
 
@@ -82,6 +84,33 @@ def _filtered(filters: EntryFilter) -> Select[LedgerEntryRow]:
     if filters.recorded_before is not None:
         statement = statement.where(LedgerEntryRow.recorded_at < filters.recorded_before)
     return statement
+
+
+def _within_dates(session: Session, statement: Select[LedgerEntryRow],
+                  filters: EntryFilter) -> Select[LedgerEntryRow]:
+    """`statement` also bounded by the first and last seq recorded within the dates, when both
+    ends are given: the same rows, found without reading the years after them.
+
+    Pages run in seq order, and the planner, which expects the rows of a date range to be
+    spread evenly over seq, walks seq from the newest entry until the page is full: years of
+    entries for a day long ago (9 s for a day six months back in a county). The bounds come from
+    the (recorded_at, seq) index alone, in time proportional to the entries of the range (a
+    day of a county: about 10 ms; a week: about 90 ms). They are exact whatever the order in
+    which entries were recorded. An open-ended range needs none: from the newest entry on,
+    the newest of the range are found first.
+    """
+    if filters.recorded_from is None or filters.recorded_before is None:
+        return statement
+    # `+ 0`: the bounds are aggregated over the range's index entries; min(seq) itself would
+    # be planned as the walk along seq this avoids.
+    offset_seq = LedgerEntryRow.seq + 0
+    low, high = session.execute(
+        select(func.min(offset_seq), func.max(offset_seq)).where(
+            LedgerEntryRow.recorded_at >= filters.recorded_from,
+            LedgerEntryRow.recorded_at < filters.recorded_before)).one()
+    if low is None:
+        return statement.where(false())
+    return statement.where(LedgerEntryRow.seq >= low, LedgerEntryRow.seq <= high)
 
 
 def entry_at(session: Session, seq: int, filters: EntryFilter = EntryFilter()

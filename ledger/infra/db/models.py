@@ -135,6 +135,12 @@ class LedgerEntryRow(Base):
         # A given award can be revoked once: the database itself enforces already_revoked.
         UniqueConstraint("platform", "revokes"),
         Index(None, "resident", "seq"),
+        # The auditor's lists run newest first by seq: a kind or a platform, even a rare one,
+        # is read along its own index; a date range's first and last seq come from the
+        # (recorded_at, seq) index alone (ledger_read.entries_page).
+        Index(None, "kind", "seq"),
+        Index(None, "platform", "seq"),
+        Index(None, "recorded_at", "seq"),
         APPEND_ONLY,
     )
 
