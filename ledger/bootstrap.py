@@ -9,8 +9,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.infra.db.engine import make_engine, make_session_factory
 from ledger.infra.ledger_key import load_or_create_ledger_key
+from ledger.runtime.database import make_engine, make_session_factory
 from ledger.service.ingest import Clock, Ingestor, utc_now
 from ledger.settings import Settings
 

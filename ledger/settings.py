@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from ledger.infra.secret_file import write_secret_file
+from ledger.runtime.secret_file import write_secret_file
 
 log = logging.getLogger(__name__)
 

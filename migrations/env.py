@@ -10,8 +10,8 @@ from alembic import context
 from sqlalchemy import Connection, text
 
 from ledger.infra.db.append_only import install_append_only_guard
-from ledger.infra.db.engine import make_engine
 from ledger.infra.db.models import Base, append_only_tables
+from ledger.runtime.database import make_engine
 
 POSTGRES_LOCK_TIMEOUT = "10s"
 

@@ -47,9 +47,8 @@ from ledger.contract.personal_data import (
 )
 from ledger.contract.webhook import HEADER_NAMES
 from ledger.infra.amqp.backoff import Backoff
-from ledger.infra.amqp.errors import BROKER_ERRORS, describe_broker_error
-from ledger.infra.amqp.messages import header_text
-from ledger.infra.amqp.topology import (
+from ledger.runtime.broker import BROKER_ERRORS, describe_broker_error, header_text
+from ledger.runtime.topology import (
     connection_parameters,
     declare_outbound_topology,
     outbound_queue,

@@ -44,8 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 
 from ledger.contract.personal_data import mask_id_numbers
-from ledger.infra.db.engine import make_engine
-from ledger.infra.db.types import UTCDateTime
+from ledger.runtime.database import UTCDateTime, make_engine
 
 metadata = MetaData()
 

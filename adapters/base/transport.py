@@ -9,9 +9,9 @@ from typing import Protocol
 import pika
 
 from adapters.base.outbox import PendingEvent
-from ledger.infra.amqp.errors import BROKER_ERRORS, describe_broker_error
-from ledger.infra.amqp.pipelined import OutgoingMessage, PipelinedPublisher, PublishFailed
-from ledger.infra.amqp.topology import (
+from ledger.runtime.broker import BROKER_ERRORS, describe_broker_error
+from ledger.runtime.pipelined import OutgoingMessage, PipelinedPublisher, PublishFailed
+from ledger.runtime.topology import (
     EVENTS_EXCHANGE,
     connection_parameters,
     declare_ledger_topology,

@@ -1,7 +1,7 @@
 """The publish benchmark's yardstick: bare pika publishing messages with pipelined confirms.
 
 Written on pika alone, in the shape of pika's asynchronous publisher example, and deliberately
-not on `ledger.infra.amqp.pipelined`: a yardstick that shared the adapter's publisher would
+not on `ledger.runtime.pipelined`: a yardstick that shared the adapter's publisher would
 share its inefficiencies too, and the ratio would hide them. It is what an experienced pika
 user writes: one SelectConnection, a channel in confirm mode, `window` messages in flight,
 publishing more as the broker confirms, every message persistent and `mandatory`, all the

@@ -32,15 +32,15 @@ from ledger.bench.yardstick import ed25519_verifications_per_s
 from ledger.bootstrap import build
 from ledger.contract.signing import EventSigner
 from ledger.contract.webhook import HEADER_TIMESTAMP, signed_content
-from ledger.infra.amqp.errors import describe_broker_error
-from ledger.infra.amqp.pipelined import OutgoingMessage, PublishFailed, publish_pipelined
-from ledger.infra.amqp.topology import (
+from ledger.infra.db.models import LedgerEntryRow, Rejection
+from ledger.runtime.broker import describe_broker_error
+from ledger.runtime.pipelined import OutgoingMessage, PublishFailed, publish_pipelined
+from ledger.runtime.topology import (
     EVENTS_EXCHANGE,
     LEDGER_QUEUE,
     connection_parameters,
     declare_ledger_topology,
 )
-from ledger.infra.db.models import LedgerEntryRow, Rejection
 from ledger.service import registry
 from ledger.settings import Settings
 

@@ -49,9 +49,9 @@ from ledger.bench.bare_publisher import (
 from ledger.bench.ingest import BenchFailed, BenchRefused
 from ledger.bench.scratch_database import scratch_database
 from ledger.contract.signing import EventSigner
-from ledger.infra.amqp.errors import BROKER_ERRORS, describe_broker_error
-from ledger.infra.amqp.pipelined import CONFIRM_WINDOW
-from ledger.infra.amqp.topology import (
+from ledger.runtime.broker import BROKER_ERRORS, describe_broker_error
+from ledger.runtime.pipelined import CONFIRM_WINDOW
+from ledger.runtime.topology import (
     EVENTS_EXCHANGE,
     LEDGER_QUEUE,
     connection_parameters,

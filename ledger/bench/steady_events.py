@@ -22,8 +22,8 @@ from ledger.bench import population
 from ledger.bench.population import PlatformProfile
 from ledger.contract.categories import EventType
 from ledger.contract.signing import EventSigner
-from ledger.infra.amqp.pipelined import OutgoingMessage, PipelinedPublisher, PublishFailed
-from ledger.infra.amqp.topology import EVENTS_EXCHANGE
+from ledger.runtime.pipelined import OutgoingMessage, PipelinedPublisher, PublishFailed
+from ledger.runtime.topology import EVENTS_EXCHANGE
 
 EVENTS_PER_S_DEFAULT = 200
 TICKS_PER_S = 20

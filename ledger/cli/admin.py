@@ -27,7 +27,7 @@ from ledger.domain.entry import rfc3339_utc
 from ledger.infra.db import migrate
 from ledger.infra.db.models import ROLES
 from ledger.infra.ledger_key import load_or_create_ledger_key
-from ledger.infra.secret_file import write_secret_file
+from ledger.runtime.secret_file import write_secret_file
 from ledger.service import access, administration
 from ledger.service.passwords import PASSWORD_LENGTH_MAX
 from ledger.settings import (

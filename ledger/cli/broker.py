@@ -19,9 +19,11 @@ from ledger.bootstrap import Ledger
 from ledger.cli.common import expected_errors, fail, ledger_context
 from ledger.infra.amqp.batch_ingest import database_unavailable
 from ledger.infra.amqp.consumer import LedgerConsumer
-from ledger.infra.amqp.errors import BrokerAccessRefused, describe_broker_error
 from ledger.infra.amqp.stage_one import StageOneAhead
-from ledger.infra.amqp.topology import (
+from ledger.infra.db.consumer_lock import ConsumerLock
+from ledger.infra.db.migrate import alembic_config
+from ledger.runtime.broker import BrokerAccessRefused, describe_broker_error
+from ledger.runtime.topology import (
     DEAD_QUEUE,
     EVENTS_EXCHANGE,
     LEDGER_QUEUE,
@@ -30,8 +32,6 @@ from ledger.infra.amqp.topology import (
     declare_topology,
     outbound_queue,
 )
-from ledger.infra.db.consumer_lock import ConsumerLock
-from ledger.infra.db.migrate import alembic_config
 from ledger.service import registry
 from ledger.settings import Settings
 

@@ -13,7 +13,7 @@ from ledger.bootstrap import Ledger
 from ledger.contract.webhook import decode_private_key, encode_private_key
 from ledger.demo.scenario import PLATFORMS
 from ledger.infra.db.models import Branch, Platform, User
-from ledger.infra.secret_file import write_secret_file
+from ledger.runtime.secret_file import write_secret_file
 from ledger.service import administration
 
 DEMO_KEY_DIRECTORY = Path("var/demo-keys")

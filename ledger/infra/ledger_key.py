@@ -8,7 +8,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.contract.webhook import KeyFormatError, decode_private_key, encode_private_key
-from ledger.infra.secret_file import write_secret_file
+from ledger.runtime.secret_file import write_secret_file
 from ledger.settings import SettingsError
 
 log = logging.getLogger(__name__)

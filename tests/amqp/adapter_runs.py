@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.base.outbox import PUBLISHED_THROUGH, adapter_state, outbox_events
 from ledger.contract.categories import EntryKind
 from ledger.contract.webhook import encode_private_key
-from ledger.infra.db.engine import make_engine
 from ledger.infra.db.models import Balance, LedgerEntryRow
+from ledger.runtime.database import make_engine
 from ledger.service.chain_audit import audit_chain
 from ledger.service.platform_seq import gaps_of
 from tests.amqp.support import rejections, wait_until

@@ -21,9 +21,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.contract.signing import SignedEvent
-from ledger.infra.amqp.pipelined import OutgoingMessage, publish_pipelined
-from ledger.infra.amqp.topology import connection_parameters, declare_topology
 from ledger.infra.db.models import LedgerEntryRow, Rejection
+from ledger.runtime.pipelined import OutgoingMessage, publish_pipelined
+from ledger.runtime.topology import connection_parameters, declare_topology
 from tests.support import POSTGRES_ADMIN_URL, TEST_PEPPER, rabbitmqctl
 
 CONSUMER_COMMAND = (sys.executable, "-c", "from ledger.cli.main import main; main()", "consume")

@@ -22,8 +22,8 @@ from adapters.lijiayuan import generate as generate_lijiayuan_records
 from adapters.lijiayuan.simulator import deliver
 from adapters.pingan_gongfu import generate as generate_pingan_records
 from ledger.bootstrap import Ledger
-from ledger.infra.amqp.topology import LEDGER_QUEUE, connection_parameters
 from ledger.infra.db.models import LedgerEntryRow
+from ledger.runtime.topology import LEDGER_QUEUE, connection_parameters
 from tests.amqp.adapter_runs import (
     AdapterRun,
     AdapterSetup,

@@ -12,7 +12,7 @@ import pytest
 
 from ledger.bootstrap import Ledger
 from ledger.contract.signing import event_body
-from ledger.infra.amqp.topology import DEAD_QUEUE, EVENTS_EXCHANGE, connection_parameters
+from ledger.runtime.topology import DEAD_QUEUE, EVENTS_EXCHANGE, connection_parameters
 from tests.amqp.support import (
     entries,
     ready_messages,

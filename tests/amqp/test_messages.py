@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pika
 
-from ledger.infra.amqp.messages import delivery_from_message, event_properties
+from ledger.infra.amqp.messages import delivery_from_message
+from ledger.runtime.broker import event_properties
 
 
 def test_header_values_sent_as_bytes_or_numbers_become_text() -> None:

@@ -30,7 +30,7 @@ from ledger.contract.resident_id import pseudonym, synthetic_id_number
 from ledger.contract.signing import EventSigner
 from ledger.contract.webhook import encode_private_key, encode_public_key, public_key_bytes
 from ledger.infra.amqp.outbound import publish_notices
-from ledger.infra.amqp.topology import outbound_queue
+from ledger.runtime.topology import outbound_queue
 from tests.amqp.support import declare, ready_messages, wait_until
 from tests.support import TEST_PEPPER
 

@@ -9,7 +9,7 @@ import pika
 import pytest
 
 from ledger.infra.amqp.publisher import EventPublisher
-from ledger.infra.amqp.topology import LEDGER_QUEUE, connection_parameters
+from ledger.runtime.topology import LEDGER_QUEUE, connection_parameters
 from ledger.service.ports import QueueUnavailable
 from tests.amqp.support import declare
 from tests.support import PlatformFixture

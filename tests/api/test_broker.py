@@ -13,7 +13,7 @@ from ledger.api.context import EVENT_QUEUE_EXTENSION
 from ledger.bootstrap import Ledger
 from ledger.infra.amqp.messages import delivery_from_message
 from ledger.infra.amqp.publisher import EventPublisher
-from ledger.infra.amqp.topology import LEDGER_QUEUE, declare_ledger_topology
+from ledger.runtime.topology import LEDGER_QUEUE, declare_ledger_topology
 from tests.api.support import in_broker_mode, post_delivery
 from tests.support import PlatformFixture
 

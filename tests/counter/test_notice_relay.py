@@ -32,7 +32,7 @@ from ledger.contract.signing import EventSigner
 from ledger.contract.webhook import public_key_bytes
 from ledger.domain.outcomes import Status
 from ledger.infra.amqp.notice_relay import RELAY_ERRORS, NoticeRelay, outbox_status
-from ledger.infra.amqp.topology import connection_parameters, outbound_queue
+from ledger.runtime.topology import connection_parameters, outbound_queue
 from tests.amqp.support import wait_until
 from tests.counter.conftest import PLATFORM, RICE, Staff
 from tests.support import RESIDENT_A, TEST_PEPPER, PlatformFixture

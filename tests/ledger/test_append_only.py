@@ -51,7 +51,7 @@ def test_the_database_refuses_to_change_the_ledger(filled: Ledger) -> None:
 
 @pytest.mark.parametrize("table", ["ledger_entries", "rejections"])
 def test_postgresql_refuses_truncate(postgres_url: str, table: str) -> None:
-    from ledger.infra.db.engine import make_engine
+    from ledger.runtime.database import make_engine
 
     engine = make_engine(postgres_url)
     try:

@@ -15,8 +15,8 @@ from sqlalchemy.exc import DBAPIError
 
 from ledger.bootstrap import Ledger
 from ledger.domain.outcomes import Status
-from ledger.infra.db.engine import make_engine
 from ledger.infra.db.migrate import check
+from ledger.runtime.database import make_engine
 from ledger.service.chain_audit import audit_chain
 from tests.support import PlatformFixture
 

@@ -46,22 +46,22 @@ from ledger.infra.amqp.batch_ingest import (
     Settlement,
     database_unavailable,
 )
-from ledger.infra.amqp.errors import (
+from ledger.infra.amqp.messages import delivery_from_message
+from ledger.infra.amqp.stage_one import StageOneAhead
+from ledger.infra.amqp.stage_one_wire import Verified
+from ledger.infra.db.consumer_lock import ConsumerLock, ConsumerLockLost
+from ledger.runtime.broker import (
     ACCESS_REFUSED_ERRORS,
     BROKER_ERRORS,
     BrokerAccessRefused,
     describe_broker_error,
 )
-from ledger.infra.amqp.messages import delivery_from_message
-from ledger.infra.amqp.stage_one import StageOneAhead
-from ledger.infra.amqp.stage_one_wire import Verified
-from ledger.infra.amqp.topology import (
+from ledger.runtime.topology import (
     LEDGER_QUEUE,
     connection_parameters,
     declare_ledger_topology,
     declare_outbound_topology,
 )
-from ledger.infra.db.consumer_lock import ConsumerLock, ConsumerLockLost
 from ledger.service.ingest import Ingestor
 
 log = logging.getLogger(__name__)

@@ -1,26 +1,14 @@
-"""Signed events as AMQP messages (SPEC §5): properties going out, Deliveries coming in."""
+"""Signed events as AMQP messages coming in (SPEC §5): the Delivery the ingestor verifies."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 import pika
 
 from ledger.contract.webhook import HEADER_NAMES
+from ledger.runtime.broker import header_text
 from ledger.service.verification import Delivery
 
-CONTENT_TYPE = "application/json"
 CHANNEL = "amqp"
-
-
-def event_properties(message_id: str, headers: Mapping[str, str]) -> pika.BasicProperties:
-    """Persistent, JSON, the event id as message id, and the three Standard Webhooks headers."""
-    return pika.BasicProperties(
-        delivery_mode=pika.DeliveryMode.Persistent,
-        content_type=CONTENT_TYPE,
-        message_id=message_id,
-        headers=dict(headers),
-    )
 
 
 def delivery_from_message(properties: pika.BasicProperties, body: bytes) -> Delivery:
@@ -36,12 +24,3 @@ def delivery_from_message(properties: pika.BasicProperties, body: bytes) -> Deli
         if lowered in HEADER_NAMES and value is not None:
             headers[lowered] = header_text(value)
     return Delivery(bytes(body), headers, CHANNEL)
-
-
-def header_text(value: object) -> str:
-    """AMQP table values arrive as str, bytes (not UTF-8, or sent as a byte array) or numbers."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bytes | bytearray):
-        return bytes(value).decode("utf-8", errors="replace")
-    return str(value)

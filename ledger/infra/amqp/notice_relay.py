@@ -20,14 +20,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.infra.amqp.backoff import Backoff
-from ledger.infra.amqp.errors import BROKER_ERRORS, describe_broker_error
-from ledger.infra.amqp.pipelined import OutgoingMessage, PipelinedPublisher, PublishFailed
-from ledger.infra.amqp.topology import (
+from ledger.infra.db.models import OutboundNotice
+from ledger.runtime.broker import BROKER_ERRORS, describe_broker_error
+from ledger.runtime.pipelined import OutgoingMessage, PipelinedPublisher, PublishFailed
+from ledger.runtime.topology import (
     OUTBOUND_EXCHANGE,
     connection_parameters,
     declare_outbound_topology,
 )
-from ledger.infra.db.models import OutboundNotice
 
 log = logging.getLogger(__name__)
 

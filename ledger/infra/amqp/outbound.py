@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ledger.contract.notice import SignedNotice
-from ledger.infra.amqp.pipelined import OutgoingMessage, publish_pipelined
-from ledger.infra.amqp.topology import OUTBOUND_EXCHANGE
+from ledger.runtime.pipelined import OutgoingMessage, publish_pipelined
+from ledger.runtime.topology import OUTBOUND_EXCHANGE
 
 
 def outbound_message(signed: SignedNotice) -> OutgoingMessage:

@@ -22,9 +22,8 @@ import pika
 import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
 
-from ledger.infra.amqp.errors import BROKER_ERRORS, describe_broker_error
-from ledger.infra.amqp.messages import event_properties
-from ledger.infra.amqp.topology import (
+from ledger.runtime.broker import BROKER_ERRORS, describe_broker_error, event_properties
+from ledger.runtime.topology import (
     EVENTS_EXCHANGE,
     connection_parameters,
     declare_events_exchange,

@@ -20,8 +20,8 @@ import pika.exceptions
 import pika.frame
 import pika.spec
 
-from ledger.infra.amqp.messages import event_properties
-from ledger.infra.amqp.topology import connection_parameters
+from ledger.runtime.broker import event_properties
+from ledger.runtime.topology import connection_parameters
 
 CONFIRM_WINDOW = 2000
 PUBLISH_TIMEOUT_S = 300.0

@@ -1,8 +1,15 @@
-"""What pika raises when the broker cannot be used, and how to say it in one sentence."""
+"""Messages on RabbitMQ as the ledger and the adapters send and read them: their properties, their
+headers as text, what pika raises when the broker cannot be used and how to say it in one
+sentence."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import pika
 import pika.exceptions
+
+CONTENT_TYPE = "application/json"
 
 # The connection or channel is unusable, or the broker refused a message.
 BROKER_ERRORS: tuple[type[BaseException], ...] = (pika.exceptions.AMQPError, OSError)
@@ -28,3 +35,22 @@ def describe_broker_error(error: BaseException | None) -> str:
     if isinstance(error, pika.exceptions.ConnectionClosedByBroker):
         return f"the broker closed the connection ({error.reply_code} {error.reply_text})"
     return f"the broker is not reachable ({type(error).__name__})"
+
+
+def event_properties(message_id: str, headers: Mapping[str, str]) -> pika.BasicProperties:
+    """Persistent, JSON, the event id as message id, and the three Standard Webhooks headers."""
+    return pika.BasicProperties(
+        delivery_mode=pika.DeliveryMode.Persistent,
+        content_type=CONTENT_TYPE,
+        message_id=message_id,
+        headers=dict(headers),
+    )
+
+
+def header_text(value: object) -> str:
+    """AMQP table values arrive as str, bytes (not UTF-8, or sent as a byte array) or numbers."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
+    return str(value)
