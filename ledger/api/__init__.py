@@ -25,7 +25,7 @@ from ledger.api.headers import add_security_headers
 from ledger.api.openapi import API_PREFIX, make_api
 from ledger.api.problems import register_error_handlers
 from ledger.bootstrap import Ledger, build
-from ledger.service.ports import EventQueue
+from ledger.domain.ports import EventQueue
 
 # Bodies of JSON requests (other than events, which bound their own read) stay small.
 REQUEST_BODY_MAX_BYTES = 64 * 1024

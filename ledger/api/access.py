@@ -21,8 +21,8 @@ from flask import Flask, current_app, g, request
 
 from ledger.api.context import current_ledger
 from ledger.api.problems import ProblemError
-from ledger.infra.db.models import ROLES
-from ledger.service.access import BUSINESS_ROLES, Principal, authenticate
+from ledger.domain.roles import BUSINESS_ROLES, ROLES
+from ledger.service.access import Principal, authenticate
 
 log = logging.getLogger(__name__)
 

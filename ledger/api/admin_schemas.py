@@ -10,7 +10,7 @@ from ledger.api.fields import FullMatch, StrictBoolean
 from ledger.api.pagination import PageQuerySchema
 from ledger.api.schemas import path_parameter
 from ledger.contract.envelope import PLATFORM_CODE_PATTERN
-from ledger.infra.db.models import ROLES
+from ledger.domain.roles import ROLES
 from ledger.service.access import (
     BRANCH_CODE_PATTERN,
     TOKEN_TTL_DAYS_DEFAULT,

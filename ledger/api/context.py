@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from ledger.bootstrap import Ledger
-from ledger.service.ports import EventQueue
+from ledger.domain.ports import EventQueue
 
 LEDGER_EXTENSION = "pointsledger"
 EVENT_QUEUE_EXTENSION = "pointsledger.event_queue"

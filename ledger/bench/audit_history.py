@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.orm import Session
 
-from ledger.bench.population import Month
+from ledger.bench.county import Month
 from ledger.domain.audit import AuditRecord, next_audit_hash
 from ledger.domain.entry import GENESIS_HASH
 from ledger.domain.scoring import SHANGHAI

@@ -35,8 +35,8 @@ from sqlalchemy import func, select
 from ledger.bench import audit_history, console_county, population, served
 from ledger.bench.console_client import ConsoleClient
 from ledger.bench.console_pages import County, Rounds, Tally, Visitors
+from ledger.bench.county import PLATFORMS, PlatformProfile, history
 from ledger.bench.ingest import BenchFailed, BenchRefused, _require_idle_ledger_queue
-from ledger.bench.population import PLATFORMS, PlatformProfile
 from ledger.bench.scratch_database import scratch_database
 from ledger.bench.steady_events import EVENTS_PER_S_DEFAULT, EventStream, SteadyPublisher
 from ledger.bootstrap import Ledger, build
@@ -169,7 +169,7 @@ def _prepare(ledger: Ledger, scratch_url: str, residents: int) -> Prepared:
     started = time.perf_counter()
     pepper = ledger.settings.resident_pepper
     filled = population.fill(ledger, scratch_url, residents, with_entries=True, pepper=pepper)
-    months = population.history(ledger.clock())
+    months = history(ledger.clock())
     people = audit_history.staff()
     with ledger.sessions.begin() as session:
         audit_history.add_staff(session, people, ledger.clock())

@@ -17,9 +17,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
-from ledger.bench import population
+from ledger.bench import county
 from ledger.bench.audit_history import branch_code
-from ledger.bench.population import Month
+from ledger.bench.county import Month
 from ledger.bootstrap import Ledger
 from ledger.contract.signing import EventSigner
 from ledger.domain.outcomes import Status
@@ -134,7 +134,7 @@ def _refused_delivery(signer: EventSigner, platform: str, rng: random.Random,
     draw = rng.random()
     if draw < MALFORMED_SHARE:
         return Delivery(b'{"event_id": "' + event_id.encode() + b'", "points": 3', {}, CHANNEL)
-    resident = population.resident(rng.randrange(RESIDENTS_NAMED)).pseudonym
+    resident = county.resident(rng.randrange(RESIDENTS_NAMED)).pseudonym
     event: dict[str, Any] = {
         "event_id": event_id, "platform": platform, "seq": 1, "type": "points.awarded",
         "category": "garbage_sorting", "resident": resident, "points": rng.randint(1, 5),

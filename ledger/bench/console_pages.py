@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ledger.bench import population
+from ledger.bench import county
 from ledger.bench.console_client import Answer, ConsoleClient, form_with_field, forms_of
 from ledger.bench.ingest import BenchFailed
 from ledger.contract.categories import EntryKind
@@ -107,7 +107,7 @@ class Rounds:
             self._teller_page = teller.get("/console/counter").expect(200)
         form = form_with_field(self._teller_page, "id_number")
         number = self._rng.randrange(self._county.residents)
-        fields = {**form.fields, "id_number": population.id_number_of(number)}
+        fields = {**form.fields, "id_number": county.id_number_of(number)}
         page = teller.follow(teller.post(form.action, fields).expect(303)).expect(200)
         self._teller_page = page
         return page
@@ -132,7 +132,7 @@ class Rounds:
 
     def _resident_entries(self) -> Answer:
         number = self._rng.randrange(self._county.residents)
-        resident = population.resident(number, pepper=self._county.pepper).pseudonym
+        resident = county.resident(number, pepper=self._county.pepper).pseudonym
         word = secrets.token_urlsafe(FORM_WORD_BYTES)
         return self._visitors.teller.get(
             f"/console/counter/residents/{resident}?form={word}").expect(200)

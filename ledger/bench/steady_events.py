@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from ledger.bench import population
-from ledger.bench.population import PlatformProfile
+from ledger.bench import county
+from ledger.bench.county import PlatformProfile
 from ledger.contract.categories import EventType
 from ledger.contract.signing import EventSigner
 from ledger.runtime.pipelined import OutgoingMessage, PipelinedPublisher, PublishFailed
@@ -77,7 +77,7 @@ class EventStream:
                          revokes=award["event_id"])
             return event
         activity = self._profile.activities[_index(self._shares, rng.random())]
-        resident = population.resident(rng.randrange(self._residents),
+        resident = county.resident(rng.randrange(self._residents),
                                        pepper=self._pepper).pseudonym
         points = rng.randint(activity.points_min, activity.points_max)
         kind = (EventType.DEDUCTED if draw < REVOCATION_SHARE + DEDUCTION_SHARE

@@ -35,7 +35,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from ledger.api import create_app
-from ledger.bench import population
+from ledger.bench import county, population
 from ledger.bench.ingest import BenchFailed
 from ledger.bootstrap import Ledger
 from ledger.domain.scoring import window
@@ -142,7 +142,7 @@ def _answer(client: FlaskClient, headers: dict[str, str], resident: str) -> dict
 
 
 def _pick(sample: random.Random, residents: int) -> str:
-    return population.resident(sample.randrange(residents)).pseudonym
+    return county.resident(sample.randrange(residents)).pseudonym
 
 
 def _decisions(ledger: Ledger, asked_by: str) -> int:

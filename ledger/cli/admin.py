@@ -24,8 +24,8 @@ from ledger.cli.common import expected_errors, fail, ledger_context, transaction
 from ledger.contract.resident_id import InvalidIdNumber, pseudonym
 from ledger.contract.webhook import encode_private_key, encode_public_key, public_key_bytes
 from ledger.domain.entry import rfc3339_utc
+from ledger.domain.roles import ROLES
 from ledger.infra.db import migrate
-from ledger.infra.db.models import ROLES
 from ledger.infra.ledger_key import load_or_create_ledger_key
 from ledger.runtime.secret_file import write_secret_file
 from ledger.service import access, administration

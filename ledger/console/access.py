@@ -19,7 +19,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from ledger.console.sessions import ConsoleSession
-from ledger.infra.db.models import ROLES
+from ledger.domain.roles import ROLES
 from ledger.service.access import Principal
 
 View = TypeVar("View", bound=Callable[..., Any])

@@ -25,7 +25,8 @@ from sqlalchemy import BigInteger, ColumnElement, func, literal, or_, select, up
 from sqlalchemy.orm import Session
 
 from ledger.domain.entry import rfc3339_utc
-from ledger.infra.db.models import ROLES, ApiToken, Branch, Platform, User
+from ledger.domain.roles import BRANCH_ROLES, PLATFORM_ROLES, ROLES
+from ledger.infra.db.models import ApiToken, Branch, Platform, User
 from ledger.service import passwords
 from ledger.service.errors import Conflict, InvalidInput, NotFound
 
@@ -34,11 +35,6 @@ TOKEN_TTL_DAYS_DEFAULT = 90
 TOKEN_TTL_DAYS_MAX = 3650
 # A token's last use is written at most this often, so that reads do not all become writes.
 TOKEN_USE_RECORD_INTERVAL = timedelta(minutes=1)
-BRANCH_ROLES = ("teller", "supervisor")
-PLATFORM_ROLES = ("platform_operator",)
-# The bank's own people and systems. A platform's operator and a monitoring system are outsiders
-# to the bank's business: they read only what SPEC §12 gives them, never "any role" routes.
-BUSINESS_ROLES = tuple(role for role in ROLES if role not in ("platform_operator", "monitor"))
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 BRANCH_CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 BRANCH_NAME_LENGTH_MAX = 200

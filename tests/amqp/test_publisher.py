@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pika
 import pytest
 
+from ledger.domain.ports import QueueUnavailable
 from ledger.infra.amqp.publisher import EventPublisher
 from ledger.runtime.topology import LEDGER_QUEUE, connection_parameters
-from ledger.service.ports import QueueUnavailable
 from tests.amqp.support import declare
 from tests.support import PlatformFixture
 

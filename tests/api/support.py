@@ -14,9 +14,9 @@ from werkzeug.test import TestResponse
 
 from ledger.bootstrap import Ledger, build
 from ledger.contract.resident_id import check_character
-from ledger.infra.db.models import ROLES
+from ledger.domain.ports import QueueUnavailable
+from ledger.domain.roles import BRANCH_ROLES, PLATFORM_ROLES, ROLES
 from ledger.service import access
-from ledger.service.ports import QueueUnavailable
 from ledger.service.verification import Delivery
 from tests.support import unique_name
 
@@ -44,11 +44,11 @@ def create_tokens(sessions: sessionmaker[Session], operated_platform: str | None
     with sessions.begin() as session:
         access.add_branch(session, BRANCH, "萧山农商银行 城厢支行", now)
         for role in ROLES:
-            if role in access.PLATFORM_ROLES and operated_platform is None:
+            if role in PLATFORM_ROLES and operated_platform is None:
                 continue
             username = user_of_role(role)
-            branch = BRANCH if role in access.BRANCH_ROLES else None
-            platform = operated_platform if role in access.PLATFORM_ROLES else None
+            branch = BRANCH if role in BRANCH_ROLES else None
+            platform = operated_platform if role in PLATFORM_ROLES else None
             access.add_user(session, username, role, branch, now, platform=platform)
             by_role[role], _ = access.create_token(session, username, now)
         access.add_user(session, "user-late", "auditor", None, now)

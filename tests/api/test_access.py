@@ -14,7 +14,7 @@ from ledger.api import create_app
 from ledger.api.access import public, rule_for_endpoint
 from ledger.bootstrap import Ledger
 from ledger.contract.webhook import encode_public_key, public_key_bytes
-from ledger.infra.db.models import ROLES
+from ledger.domain.roles import ROLES
 from tests.api.support import BRANCH, ID_NUMBER, Tokens, bearer, create_tokens
 from tests.support import RESIDENT_A, PlatformFixture
 

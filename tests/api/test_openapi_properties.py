@@ -40,7 +40,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from ledger.bootstrap import Ledger
-from ledger.infra.db.models import ROLES
+from ledger.domain.roles import ROLES
 from tests.api.support import BRANCH, Tokens, bearer, create_tokens, post_delivery, user_of_role
 from tests.rules.support import activate, platforms, spec_document
 from tests.support import RESIDENT_A, RESIDENT_B

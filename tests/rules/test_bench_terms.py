@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from ledger.bench import population
+from ledger.bench.county import resident as county_resident
 from ledger.bench.scratch_database import scratch_database
 from ledger.bench.terms import WARMUP_REQUESTS
 from ledger.bootstrap import Ledger, build
@@ -156,7 +157,7 @@ def test_the_county_s_credit_terms_are_the_simulation_s_scores(county: Ledger) -
         assert active is not None
         scores = resident_scores(session, active.rules, moment)
     for number in range(0, RESIDENTS, 7):
-        resident = population.resident(number).pseudonym
+        resident = county_resident(number).pseudonym
         with county.sessions.begin() as session:
             answer = terms.credit_terms(session, resident, "bench-test", moment)
         expected = scores[resident]

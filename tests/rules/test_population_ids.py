@@ -4,7 +4,7 @@ ledger's pepper exactly as a real look-up does."""
 
 from __future__ import annotations
 
-from ledger.bench.population import BIRTH_DAYS, id_number_of, resident
+from ledger.bench.county import BIRTH_DAYS, id_number_of, resident
 from ledger.contract.resident_id import normalize_id_number, pseudonym
 from tests.support import TEST_PEPPER
 

@@ -23,7 +23,7 @@ from ledger.console.admin.forms import DisableForm, PasswordForm, RoleForm, User
 from ledger.console.admin.refusals import Explanation, password_problem
 from ledger.console.admin.text import _
 from ledger.console.navigation import role_name
-from ledger.infra.db.models import ROLES
+from ledger.domain.roles import ROLES
 from ledger.service import access, administration, registry
 from ledger.service.errors import NotFound, ServiceError
 

@@ -36,6 +36,7 @@ from ledger.console.counter.forms import LookupForm, RedemptionForm
 from ledger.console.counter.resident_page import ResidentView, read_resident
 from ledger.contract.envelope import RESIDENT_PATTERN
 from ledger.contract.resident_id import InvalidIdNumber, pseudonym
+from ledger.domain.roles import BRANCH_ROLES
 from ledger.service.counter import receipts, redemptions
 from ledger.service.counter.redemptions import RedemptionRequest
 from ledger.service.errors import Conflict, Forbidden, NotFound, ServiceError
@@ -43,7 +44,6 @@ from ledger.service.errors import Conflict, Forbidden, NotFound, ServiceError
 blp = Blueprint("counter", __name__, url_prefix="/counter", template_folder="templates",
                 static_folder="static", static_url_path="/static")
 
-COUNTER_ROLES = ("teller", "supervisor")
 FORM_WORD_BYTES = 12  # 16 characters of base64url: never guessed, never repeated
 FORM_WORD_PATTERN = re.compile(r"[A-Za-z0-9_-]{16}")
 REDEMPTION_ID_PATTERN = re.compile(
@@ -53,7 +53,7 @@ EXPLANATION_ENDPOINT = "console.rules.explanation"
 
 
 @blp.route("", methods=["GET", "POST"])
-@page(*COUNTER_ROLES)
+@page(*BRANCH_ROLES)
 def home() -> tuple[str, int] | Response:
     form = LookupForm()
     if form.validate_on_submit():
@@ -70,7 +70,7 @@ def home() -> tuple[str, int] | Response:
 
 
 @blp.route("/residents/<resident>")
-@page(*COUNTER_ROLES)
+@page(*BRANCH_ROLES)
 def resident(resident: str) -> tuple[str, int] | Response:
     _check_resident(resident)
     word = request.args.get("form", "")
@@ -81,7 +81,7 @@ def resident(resident: str) -> tuple[str, int] | Response:
 
 
 @blp.route("/residents/<resident>/gifts/<sku>", methods=["POST"])
-@page(*COUNTER_ROLES)
+@page(*BRANCH_ROLES)
 def redeem(resident: str, sku: str) -> tuple[str, int] | Response:
     _check_resident(resident)
     word = request.args.get("form", "")
@@ -110,7 +110,7 @@ def redeem(resident: str, sku: str) -> tuple[str, int] | Response:
 
 
 @blp.route("/residents/<resident>/gifts/<sku>")
-@page(*COUNTER_ROLES)
+@page(*BRANCH_ROLES)
 def redeem_again(resident: str, sku: str) -> Response:
     """A refusal is shown at the address the form was sent to; choosing a language there (or
     reloading it as a GET) leads back to the resident's page, with the same form word."""
@@ -121,7 +121,7 @@ def redeem_again(resident: str, sku: str) -> Response:
 
 
 @blp.route("/receipts/<redemption_id>")
-@page(*COUNTER_ROLES)
+@page(*BRANCH_ROLES)
 def receipt(redemption_id: str) -> str:
     if not REDEMPTION_ID_PATTERN.fullmatch(redemption_id):
         abort(404)

@@ -22,13 +22,13 @@ import pika
 import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
 
+from ledger.domain.ports import QueueUnavailable
 from ledger.runtime.broker import BROKER_ERRORS, describe_broker_error, event_properties
 from ledger.runtime.topology import (
     EVENTS_EXCHANGE,
     connection_parameters,
     declare_events_exchange,
 )
-from ledger.service.ports import QueueUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class _ThreadConnection:
 
 
 class EventPublisher:
-    """Implements ledger.service.ports.EventQueue on RabbitMQ."""
+    """Implements ledger.domain.ports.EventQueue on RabbitMQ."""
 
     def __init__(self, amqp_url: str) -> None:
         self._amqp_url = amqp_url

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from ledger.contract.categories import EntryKind
 from ledger.contract.notice import NoticeType
 from ledger.domain.entry import rfc3339_utc
+from ledger.domain.roles import BRANCH_ROLES
 from ledger.infra.db.models import BranchStock, Platform, Redemption, RedemptionReversal
 from ledger.service.access import Principal
 from ledger.service.counter.catalog import checked_reason, gift_of, record_stock_change
@@ -38,7 +39,6 @@ from ledger.service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledger.service.own_entries import append_own_entry, lock_ledger, spendable
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-COUNTER_ROLES = ("teller", "supervisor")
 QUANTITY_MAX = 20
 IDEMPOTENCY_KEY_LENGTH_MAX = 128
 
@@ -208,7 +208,7 @@ def reversal_document(reversal: RedemptionReversal) -> dict[str, Any]:
 
 
 def _counter_branch(principal: Principal) -> str:
-    if principal.role not in COUNTER_ROLES or principal.branch is None:
+    if principal.role not in BRANCH_ROLES or principal.branch is None:
         raise Forbidden(f"the role {principal.role} does not serve at a counter")
     return principal.branch
 

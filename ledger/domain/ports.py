@@ -1,4 +1,5 @@
-"""What the use cases need from the outside world, as protocols (implemented in ledger/infra)."""
+"""What the use cases need from the outside world, as protocols: here, where the use cases and
+the infrastructure that implements them (ledger/infra) both see them."""
 
 from __future__ import annotations
 
