@@ -27,7 +27,7 @@ from ledger.runtime.retry import GaveUp, Outage, pause_until, retry_call
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 1000
+CHUNK_EVENTS = 1000
 IDLE_WAIT_S = 0.5
 # A lock held longer than this is not another writer's transaction: restart and find out.
 OUTBOX_BUSY_S_MAX = 300.0
@@ -35,7 +35,7 @@ OUTBOX_BUSY_S_MAX = 300.0
 
 class OutboxPump:
     def __init__(self, events: EventOutbox, transport: Transport,
-                 chunk_size: int = CHUNK_SIZE) -> None:
+                 chunk_size: int = CHUNK_EVENTS) -> None:
         self._events = events
         self._transport = transport
         self._chunk_size = chunk_size

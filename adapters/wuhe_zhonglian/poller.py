@@ -6,7 +6,7 @@ crash before the commit is simply read again; its records are recognized as retr
 It is the last record id of a page, which a platform may have made of an ID number: it is kept
 sealed (adapters.base.residents), as the resident directory is.
 While the platform is down the poller backs off (ledger.runtime.retry, from its interval up to
-BACKOFF_MAX_S), warns once per outage, and never gives up.
+BACKOFF_S_MAX), warns once per outage, and never gives up.
 A platform that refuses the request (a 4xx answer other than 408 or 429: a wrong URL, a revoked
 access) is not down: that is logged as an error, which an operator must fix, and the poller asks
 again at its longest back-off, so that it goes on by itself once the platform accepts again.
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 CURSOR_STATE = "cursor"
 REQUEST_TIMEOUT_S = 10.0
-BACKOFF_MAX_S = 300.0
+BACKOFF_S_MAX = 300.0
 
 
 # Client errors that say "not now" rather than "never like this".
@@ -66,7 +66,7 @@ class PollingSource:
             raise ValueError("the polling interval must be positive")
         self._points_url = base_url.rstrip("/") + "/api/points"
         self._interval_s = interval_s
-        self._longest_s = max(interval_s, BACKOFF_MAX_S)
+        self._longest_s = max(interval_s, BACKOFF_S_MAX)
         self._outbox = outbox
         self._outage = Outage(log, "%s", "polling again after %.1f s",
                               describe=_why_not_taken, ended_level=logging.INFO)

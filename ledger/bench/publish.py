@@ -40,7 +40,7 @@ from sqlalchemy.exc import ArgumentError
 from adapters.base.intake import Intake
 from adapters.base.outbox.database import Outbox
 from adapters.base.outbox.events import PUBLISHED_THROUGH
-from adapters.base.pump import CHUNK_SIZE, OutboxPump
+from adapters.base.pump import CHUNK_EVENTS, OutboxPump
 from adapters.base.transport import AmqpTransport, TransportUnavailable
 from adapters.registry import adapter_module
 from ledger.bench.bare_publisher import (
@@ -98,7 +98,7 @@ class PublishBenchResult:
             "outbox": self.outbox,
             "rounds": len(self.adapter_seconds),
             "confirm_window": CONFIRM_WINDOW,
-            "pump_chunk_size": CHUNK_SIZE,
+            "pump_chunk_size": CHUNK_EVENTS,
             "adapter_events_per_s": round(self.adapter_events_per_s, 1),
             "yardstick_events_per_s": round(self.yardstick_events_per_s, 1),
             "ratio": round(self.adapter_events_per_s / self.yardstick_events_per_s, 3),
