@@ -1,6 +1,7 @@
 """Township platform adapters: native feeds in, signed events out (SPEC §10).
 
-Adapters depend on `ledger.contract` (the envelope, signatures, pseudonyms) and on the wire and
-storage plumbing of `ledger.infra` (broker topology, pipelined publishing, database engines);
-never on the ledger's services, database schema or API.
+A township runs its adapter on its own machine: adapters depend on `ledger.contract` (the
+envelope, signatures, pseudonyms, notices) and on the small shared runtime `ledger.runtime`
+(broker messages and topology, pipelined publishing, opening a database, retrying), never on
+the rest of the ledger. The import contracts in pyproject.toml keep it so.
 """

@@ -1,2 +1,2 @@
-"""The adapter contract every platform adapter shares: records, mapping checks, the outbox,
-the intake that signs into it, the pump that publishes from it, and the sources."""
+"""The adapter contract every platform adapter shares: records, mapping checks, the outbox and
+its stores, the intake that signs into it, the pump that publishes from it, and the sources."""

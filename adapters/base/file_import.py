@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.base.intake import Intake, IntakeReport
-from adapters.base.outbox import ImportProgress, Outbox
+from adapters.base.outbox.database import Outbox
+from adapters.base.outbox.imports import ImportProgress
 from adapters.base.records import NativeRecord
 
 # A few thousand records: a fraction of a second of the outbox's write lock each.
@@ -86,7 +87,7 @@ def import_in_chunks(outbox: Outbox, intake: Intake, digest: str, name: str,
     """Import the file (or the rest of it) and return its report; raises ImportInterrupted
     when `stop` is set between chunks."""
     assert chunk_records > 0
-    progress = outbox.import_progress(digest)
+    progress = outbox.imports.progress(digest)
     totals = FileTotals() if progress is None else FileTotals.from_document(progress.report)
     resume = None if progress is None else FilePosition(progress.resume_offset,
                                                         progress.resume_line)
@@ -95,7 +96,7 @@ def import_in_chunks(outbox: Outbox, intake: Intake, digest: str, name: str,
         with outbox.transaction() as transaction:
             report = intake.accept([item.record for item in chunk], within=transaction)
             totals.add(report)
-            transaction.save_import_progress(
+            transaction.imports.save_progress(
                 ImportProgress(digest, following.offset, following.line, totals.document()),
                 name)
         if report.accepted:
@@ -107,7 +108,7 @@ def import_in_chunks(outbox: Outbox, intake: Intake, digest: str, name: str,
     if resume is not None:
         document["resumed_at_line"] = resume.line
     with outbox.transaction() as transaction:
-        transaction.record_import(digest, name, document)
+        transaction.imports.record(digest, name, document)
     return document
 
 

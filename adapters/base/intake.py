@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from adapters.base.outbox import Outbox, OutboxTransaction, StoredEvent
+from adapters.base.outbox.database import Outbox, OutboxStores
+from adapters.base.outbox.events import StoredEvent
 from adapters.base.records import (
     NativeRecord,
     PointChange,
@@ -119,7 +120,7 @@ class Intake:
         self.platform = mapper.platform
 
     def accept(self, records: Iterable[NativeRecord],
-               within: OutboxTransaction | None = None) -> IntakeReport:
+               within: OutboxStores | None = None) -> IntakeReport:
         """Store or quarantine every record, in one transaction (the caller's, if given)."""
         if within is not None:
             return self._accept(records, within)
@@ -127,7 +128,7 @@ class Intake:
             return self._accept(records, transaction)
 
     def _accept(self, records: Iterable[NativeRecord],
-                transaction: OutboxTransaction) -> IntakeReport:
+                transaction: OutboxStores) -> IntakeReport:
         report = IntakeReport()
         # The residents of this call, remembered (sealed) for the ledger's notices.
         seen: dict[str, str] = {}
@@ -142,12 +143,12 @@ class Intake:
                     report.duplicates += 1
             except RecordRefused as refusal:
                 kept = Quarantined.of(record, refusal)
-                transaction.quarantine(kept.location, kept.reason, kept.detail, kept.record)
+                transaction.quarantine.keep(kept.location, kept.reason, kept.detail, kept.record)
                 report.quarantined.append(kept.entry())
-        transaction.remember_residents(seen, self.seal.seal)
+        transaction.residents.remember(seen, self.seal.seal)
         return report
 
-    def _store(self, change: PointChange, transaction: OutboxTransaction,
+    def _store(self, change: PointChange, transaction: OutboxStores,
                seen: dict[str, str]) -> bool:
         """True when stored, False for a retry of a record already stored."""
         now = self._clock()
@@ -174,7 +175,7 @@ class Intake:
             raise RecordRefused(QuarantineReason.CONFLICTING_DUPLICATE,
                                 f"record {quoted(change.native_id)} was received before with "
                                 "other content")
-        seq = transaction.next_seq()
+        seq = transaction.events.next_seq()
         key = record_key(change.native_id, self._pepper)
         event_id = event_id_for(self.platform, key)
         event: dict[str, Any] = {
@@ -190,14 +191,14 @@ class Intake:
             # Cut first, then masked: a cut could leave an ID-shaped run at the end.
             event["memo"] = mask_id_numbers(change.memo[:MEMO_LENGTH_MAX])
         signed = self._signer.sign_body(event_id, event_body(event), int(now.timestamp()))
-        transaction.add(
+        transaction.events.add(
             StoredEvent(seq, event_id, key, change.type.value, resident, category,
                         points, fingerprint),
             f"{self.platform}.{change.type.value}", signed.body, signed.headers)
         return True
 
     def _revocation_target(self, change: PointChange, resident: str,
-                           transaction: OutboxTransaction) -> StoredEvent:
+                           transaction: OutboxStores) -> StoredEvent:
         target_id = change.revokes_native_id
         target = None if target_id is None else self._stored(target_id, transaction)
         if target is None or target.type != EventType.AWARDED.value:
@@ -208,13 +209,13 @@ class Intake:
                                 f"award {quoted(target_id)} belongs to another resident")
         return target
 
-    def _stored(self, native_id: str, transaction: OutboxTransaction) -> StoredEvent | None:
+    def _stored(self, native_id: str, transaction: OutboxStores) -> StoredEvent | None:
         """The event stored for a record id. An ID-shaped id is kept as its keyed digest; an
         outbox written before that was done keeps it as it came, so that is looked up too."""
         key = record_key(native_id, self._pepper)
-        stored = transaction.by_native_id(key)
+        stored = transaction.events.by_native_id(key)
         if stored is None and key != native_id:
-            stored = transaction.by_native_id(native_id)
+            stored = transaction.events.by_native_id(native_id)
         return stored
 
 

@@ -33,10 +33,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pika
+from pika.adapters.blocking_connection import BlockingChannel
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.base.failures import described, is_transient
-from adapters.base.outbox import NOTICE_DELIVERED, NOTICE_REFUSED, Outbox
+from adapters.base.outbox.database import Outbox
+from adapters.base.outbox.notices import NOTICE_DELIVERED, NOTICE_REFUSED
 from adapters.base.redaction import quoted
 from adapters.base.residents import ResidentSeal, SealBroken
 from ledger.contract.notice import Notice, NoticeRefusal, NoticeRefused, verify_notice
@@ -46,8 +48,8 @@ from ledger.contract.personal_data import (
     mask_id_numbers_in_bytes,
 )
 from ledger.contract.webhook import HEADER_NAMES
-from ledger.infra.amqp.backoff import Backoff
 from ledger.runtime.broker import BROKER_ERRORS, describe_broker_error, header_text
+from ledger.runtime.retry import RETRY_DELAY_S_MIN, GaveUp, Outage, pause_until, retry_call
 from ledger.runtime.topology import (
     connection_parameters,
     declare_outbound_topology,
@@ -59,8 +61,6 @@ log = logging.getLogger(__name__)
 PREFETCH_COUNT = 20
 IDLE_CHECK_S = 0.5
 DELIVERY_TIMEOUT_S = 10.0
-RETRY_DELAY_S_MIN = 0.5
-RETRY_DELAY_S_MAX = 30.0
 
 
 class SinkUnavailable(Exception):
@@ -165,7 +165,7 @@ class NoticeHandler:
         the caller keeps the notice and retries)."""
         try:
             notice = verify_notice(body, headers, self._ledger_public_key, self.platform)
-            if self._outbox.notice_delivered(notice.notice_id):
+            if self._outbox.notices.delivered(notice.notice_id):
                 return "duplicate"
             id_number = self._id_number(notice.resident)
             try:
@@ -175,18 +175,18 @@ class NoticeHandler:
         except NoticeRefused as refusal:
             kept, detail = _masked_for_keeping(body, refusal.detail)
             notice_id = _readable_id(headers)
-            self._outbox.record_notice(notice_id, NOTICE_REFUSED, refusal.reason.value, detail,
+            self._outbox.notices.record(notice_id, NOTICE_REFUSED, refusal.reason.value, detail,
                                        kept, {name: mask_id_numbers(value)
                                               for name, value in headers.items()})
             log.warning("notice %s refused: %s (%s)", quoted(notice_id), refusal.reason.value,
                         detail)
             return "refused"
-        self._outbox.record_notice(notice.notice_id, NOTICE_DELIVERED, None, "", body,
+        self._outbox.notices.record(notice.notice_id, NOTICE_DELIVERED, None, "", body,
                                    dict(headers))
         return "delivered"
 
     def _id_number(self, resident: str) -> str:
-        sealed = self._outbox.sealed_id_number(resident)
+        sealed = self._outbox.residents.sealed_id_number(resident)
         if sealed is None:
             raise NoticeRefused(NoticeRefusal.UNKNOWN_RESIDENT,
                                 f"no record of resident {resident[:12]}… came through this "
@@ -225,26 +225,40 @@ class NoticeListener:
         self._handler = handler
         self._queue = outbound_queue(handler.platform)
         self._role = f"adapter-{handler.platform}-notices"
+        self._broker = Outage(log, "notices: %s; reconnecting with back-off",
+                              "notices: connected again after %.1f s",
+                              describe=describe_broker_error)
         self.handled = 0
 
     def run(self, stop: threading.Event) -> None:
-        backoff = Backoff(RETRY_DELAY_S_MIN, RETRY_DELAY_S_MAX)
         while not stop.is_set():
             try:
-                self._consume(stop, backoff)
+                connection, channel = retry_call(self._connect, transient=_broker_error,
+                                                 outage=self._broker, pause=pause_until(stop))
+            except GaveUp:
+                return
+            try:
+                self._consume(connection, channel, stop)
             except BROKER_ERRORS as error:
-                delay_s = backoff.next_delay_s()
-                log.warning("notices: %s; reconnecting in %.1f s", describe_broker_error(error),
-                            delay_s)
-                stop.wait(delay_s)
+                # The connection dropped: said once; the reconnection says when it is back.
+                self._broker.failed(error, RETRY_DELAY_S_MIN)
+                stop.wait(RETRY_DELAY_S_MIN)
 
-    def _consume(self, stop: threading.Event, backoff: Backoff) -> None:
+    def _connect(self) -> tuple[pika.BlockingConnection, BlockingChannel]:
         connection = pika.BlockingConnection(connection_parameters(self._amqp_url, self._role))
         try:
             channel = connection.channel()
             declare_outbound_topology(channel, [self._handler.platform])
             channel.basic_qos(prefetch_count=PREFETCH_COUNT)
-            backoff.reset()
+        except BaseException:
+            if connection.is_open:
+                connection.close()
+            raise
+        return connection, channel
+
+    def _consume(self, connection: pika.BlockingConnection, channel: BlockingChannel,
+                 stop: threading.Event) -> None:
+        try:
             for method, properties, body in channel.consume(self._queue,
                                                             inactivity_timeout=IDLE_CHECK_S):
                 if stop.is_set():
@@ -261,25 +275,42 @@ class NoticeListener:
 
     def _deliver(self, connection: pika.BlockingConnection, properties: pika.BasicProperties,
                  body: bytes, stop: threading.Event) -> bool:
-        """Handle one notice, holding it while the platform is unavailable. False if stopped."""
+        """Handle one notice, holding it while the platform is unavailable or the outbox busy.
+        False if stopped."""
         headers = {str(name).lower(): header_text(value)
                    for name, value in (properties.headers or {}).items()
                    if str(name).lower() in HEADER_NAMES and value is not None}
-        retry = Backoff(RETRY_DELAY_S_MIN, RETRY_DELAY_S_MAX)
-        while not stop.is_set():
-            try:
-                self._handler.handle(bytes(body), headers)
-                return True
-            except SinkUnavailable as error:
-                reason = str(error)
-            except SQLAlchemyError as error:
-                if not is_transient(error):
-                    raise  # stops the adapter: a notice listener that cannot journal is dead
-                reason = f"the outbox is busy ({described(error)})"
-            delay_s = retry.next_delay_s()
-            log.warning("notice held: %s; retrying in %.1f s", reason, delay_s)
+
+        def pause(delay_s: float) -> bool:
             _sleep_unless_stopped(connection, delay_s, stop)
-        return False
+            return not stop.is_set()
+
+        held = Outage(log, "notice held: %s; retrying with back-off",
+                      "the notice held was handled after %.1f s", describe=_why_held)
+        try:
+            retry_call(lambda: self._handler.handle(bytes(body), headers),
+                       transient=_passes_by_itself, outage=held, pause=pause)
+        except GaveUp:
+            return False
+        return True
+
+
+def _broker_error(error: BaseException) -> bool:
+    return isinstance(error, BROKER_ERRORS)
+
+
+def _passes_by_itself(error: BaseException) -> bool:
+    """The platform unavailable, or the outbox busy; any other failure of the outbox stops the
+    adapter: a notice listener that cannot journal is dead."""
+    if isinstance(error, SinkUnavailable):
+        return True
+    return isinstance(error, SQLAlchemyError) and is_transient(error)
+
+
+def _why_held(error: BaseException) -> str:
+    if isinstance(error, SQLAlchemyError):
+        return f"the outbox is busy ({described(error)})"
+    return str(error)
 
 
 def _sleep_unless_stopped(connection: pika.BlockingConnection, delay_s: float,

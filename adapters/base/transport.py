@@ -8,7 +8,7 @@ from typing import Protocol
 
 import pika
 
-from adapters.base.outbox import PendingEvent
+from adapters.base.outbox.events import PendingEvent
 from ledger.runtime.broker import BROKER_ERRORS, describe_broker_error
 from ledger.runtime.pipelined import OutgoingMessage, PipelinedPublisher, PublishFailed
 from ledger.runtime.topology import (

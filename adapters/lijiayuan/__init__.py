@@ -5,7 +5,7 @@ from __future__ import annotations
 from adapters.base.adapter import Source, SourceOptions
 from adapters.base.http_source import HttpSource
 from adapters.base.notices import NoticeSink, http_notice_sink
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.lijiayuan import feed, simulator
 from adapters.lijiayuan.mapping import CATEGORIES, PLATFORM, LijiayuanMapper
 from ledger.contract.categories import EventType

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from adapters.base.adapter import Source, SourceOptions
 from adapters.base.notices import DirectoryNoticeSink, NoticeSink
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.base.retention import keep_days_from_environment
 from adapters.nanyang_young import feed, simulator
 from adapters.nanyang_young.inbox import InboxSource

@@ -48,7 +48,7 @@ from adapters.base.file_import import (
     import_in_chunks,
 )
 from adapters.base.intake import Intake
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.base.records import NativeRecord
 from adapters.base.redaction import quoted
 from adapters.base.retention import KEEP_DAYS_DEFAULT
@@ -152,7 +152,7 @@ class InboxSource:
     def _import(self, stream: BinaryIO, name: str, intake: Intake, notify: Notify,
                 stop: threading.Event | None) -> dict[str, Any]:
         digest = _sha256(stream)
-        first = self._outbox.import_report(digest)
+        first = self._outbox.imports.report(digest)
         if first is not None:
             log.info("%s was imported before as %s", quoted(name), quoted(first.get("file")))
             return _already_imported(name, digest, first)

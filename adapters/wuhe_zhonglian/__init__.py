@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.base.adapter import Source, SourceOptions
 from adapters.base.notices import HttpNoticeSink, NoticeSink
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.wuhe_zhonglian import feed, simulator
 from adapters.wuhe_zhonglian.mapping import CATEGORIES, PLATFORM, WuheZhonglianMapper
 from adapters.wuhe_zhonglian.poller import PollingSource

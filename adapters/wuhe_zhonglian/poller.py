@@ -5,7 +5,8 @@ crash between the two can neither skip a page nor count one twice (a page read a
 crash before the commit is simply read again; its records are recognized as retries anyway).
 It is the last record id of a page, which a platform may have made of an ID number: it is kept
 sealed (adapters.base.residents), as the resident directory is.
-While the platform is down the poller backs off, warns once per outage, and never gives up.
+While the platform is down the poller backs off (ledger.runtime.retry, from its interval up to
+BACKOFF_S_MAX), warns once per outage, and never gives up.
 A platform that refuses the request (a 4xx answer other than 408 or 429: a wrong URL, a revoked
 access) is not down: that is logged as an error, which an operator must fix, and the poller asks
 again at its longest back-off, so that it goes on by itself once the platform accepts again.
@@ -15,6 +16,7 @@ exception, which stops the adapter (adapters.base.adapter).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import urllib.error
@@ -26,18 +28,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from adapters.base.adapter import Notify
 from adapters.base.failures import described, is_transient
 from adapters.base.intake import Intake
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.base.redaction import quoted
 from adapters.base.residents import ResidentSeal
 from adapters.wuhe_zhonglian import feed
 from ledger.contract.personal_data import mask_id_numbers
-from ledger.infra.amqp.backoff import Backoff
+from ledger.runtime.retry import GaveUp, Outage, pause_until, retry_call
 
 log = logging.getLogger(__name__)
 
 CURSOR_STATE = "cursor"
 REQUEST_TIMEOUT_S = 10.0
-BACKOFF_MAX_S = 300.0
+BACKOFF_S_MAX = 300.0
 
 
 # Client errors that say "not now" rather than "never like this".
@@ -54,7 +56,7 @@ class PlatformRefuses(PlatformDown):
 
 def saved_cursor(outbox: Outbox, seal: ResidentSeal) -> str | None:
     """The cursor the poller saved with the last page it took, or None before the first."""
-    stored = outbox.state(CURSOR_STATE)
+    stored = outbox.state.get(CURSOR_STATE)
     return None if stored is None else seal.open_text(CURSOR_STATE, stored)
 
 
@@ -64,9 +66,10 @@ class PollingSource:
             raise ValueError("the polling interval must be positive")
         self._points_url = base_url.rstrip("/") + "/api/points"
         self._interval_s = interval_s
+        self._longest_s = max(interval_s, BACKOFF_S_MAX)
         self._outbox = outbox
-        self._backoff = Backoff(interval_s, max(interval_s, BACKOFF_MAX_S))
-        self._outage = False
+        self._outage = Outage(log, "%s", "polling again after %.1f s",
+                              describe=_why_not_taken, ended_level=logging.INFO)
         self._refusal: str | None = None  # the refusal last logged, to log each one once
 
     def run(self, intake: Intake, stop: threading.Event, notify: Notify) -> None:
@@ -75,31 +78,28 @@ class PollingSource:
                  quoted(cursor))
         while not stop.is_set():
             try:
-                page = self.fetch(cursor)
-                following, accepted = self._take(page, cursor, intake)
+                # The platform down or the outbox busy: nothing was stored and the cursor did
+                # not move; the same page, later.
+                following, accepted = retry_call(
+                    functools.partial(self._poll, cursor, intake),
+                    transient=_passes, outage=self._outage, pause=pause_until(stop),
+                    first_s=self._interval_s, longest_s=self._longest_s)
             except PlatformRefuses as error:
                 self._note_refusal(str(error))
-                stop.wait(self._backoff.longest_delay_s)
+                stop.wait(self._longest_s)
                 continue
-            except PlatformDown as error:
-                self._note_outage(str(error))
-                stop.wait(self._backoff.next_delay_s())
-                continue
-            except SQLAlchemyError as error:
-                if not is_transient(error):
-                    raise
-                # Nothing was stored and the cursor did not move: the same page, later.
-                log.warning("the outbox could not store the page after %s (%s)",
-                            quoted(cursor), described(error))
-                stop.wait(self._backoff.next_delay_s())
-                continue
-            self._note_recovery()
+            except GaveUp:
+                return
+            self._note_acceptance()
             if accepted:
                 notify()  # the pump publishes at once instead of at its next wake-up
             if following is not None and following != cursor:
                 cursor = following  # more may be waiting: ask again at once
                 continue
             stop.wait(self._interval_s)
+
+    def _poll(self, cursor: str | None, intake: Intake) -> tuple[str | None, int]:
+        return self._take(self.fetch(cursor), cursor, intake)
 
     def fetch(self, cursor: str | None) -> bytes:
         """One page; PlatformDown for anything but a readable 2xx page."""
@@ -109,6 +109,8 @@ class PollingSource:
             with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT_S) as response:  # noqa: S310 (the operator's http URL)
                 page: bytes = response.read()
         except urllib.error.HTTPError as error:
+            # Its response is closed now: the error outlives this call (the retry keeps it).
+            error.close()
             if 400 <= error.code < 500 and error.code not in TRANSIENT_CLIENT_ERRORS:
                 raise PlatformRefuses(f"HTTP {error.code} from {url}") from None
             raise PlatformDown(f"HTTP {error.code} from {url}") from None
@@ -126,30 +128,34 @@ class PollingSource:
         with self._outbox.transaction() as transaction:
             report = intake.accept(records, within=transaction)
             if following is not None and following != cursor:
-                transaction.set_state(CURSOR_STATE,
+                transaction.state.set(CURSOR_STATE,
                                       intake.seal.seal_text(CURSOR_STATE, following))
         if report.quarantined:
             log.warning("%d record(s) of the page after %s quarantined",
                         len(report.quarantined), quoted(cursor))
         return following, report.accepted
 
-    def _note_outage(self, detail: str) -> None:
-        if not self._outage:
-            log.warning("the platform is unavailable, retrying with back-off: %s",
-                        mask_id_numbers(detail))
-            self._outage = True
-
     def _note_refusal(self, detail: str) -> None:
         if self._refusal != detail:
             log.error("the platform refuses the poll (%s): check the adapter's --url and its "
                       "access to the platform; asking again every %.0f s", mask_id_numbers(detail),
-                      self._backoff.longest_delay_s)
+                      self._longest_s)
             self._refusal = detail
-        self._outage = True
 
-    def _note_recovery(self) -> None:
-        if self._outage:
+    def _note_acceptance(self) -> None:
+        if self._refusal is not None:
             log.info("the platform is available again")
-            self._outage = False
             self._refusal = None
-        self._backoff.reset()
+
+
+def _passes(error: BaseException) -> bool:
+    """The platform down (not refusing), or the outbox busy with another writer."""
+    if isinstance(error, PlatformDown):
+        return not isinstance(error, PlatformRefuses)
+    return isinstance(error, SQLAlchemyError) and is_transient(error)
+
+
+def _why_not_taken(error: BaseException) -> str:
+    if isinstance(error, SQLAlchemyError):
+        return f"the outbox could not store the page ({described(error)}); retrying with back-off"
+    return f"the platform is unavailable, retrying with back-off: {mask_id_numbers(str(error))}"

@@ -122,7 +122,8 @@ def _run_child(inbox: Path, outbox: Path) -> dict[str, Any]:
 def _import_in_this_process(inbox: Path, outbox_path: Path) -> dict[str, Any]:
     # Imported here, not at the top: the parent needs none of the adapter's runtime.
     from adapters.base.intake import Intake
-    from adapters.base.outbox import Outbox, PendingEvent
+    from adapters.base.outbox.database import Outbox
+    from adapters.base.outbox.events import PendingEvent
     from adapters.base.pump import OutboxPump
     from adapters.base.transport import DirectTransport
     from adapters.nanyang_young import Mapper
@@ -134,7 +135,7 @@ def _import_in_this_process(inbox: Path, outbox_path: Path) -> dict[str, Any]:
 
     outbox = Outbox(f"sqlite:///{outbox_path}", Mapper.platform)
     intake = Intake(Mapper(), outbox, EventSigner(Ed25519PrivateKey.generate()), BENCH_PEPPER)
-    pump = OutboxPump(outbox, DirectTransport(taken))
+    pump = OutboxPump(outbox.events, DirectTransport(taken))
     pump_thread = threading.Thread(target=pump.run, name="outbox-pump", daemon=True)
     pump_thread.start()
     started = time.perf_counter()

@@ -6,8 +6,9 @@ database on a PostgreSQL server) is filled through the adapter's own Intake with
 沥家园 webhook records, so the rows are the real ones: mapped, pseudonymized, numbered, signed.
 
 Then, alternately (A B, then B A, …, so that a drift of the machine hits both alike):
-- the adapter: `OutboxPump(outbox, AmqpTransport(…)).publish_pending()` from the first unpublished
-  row to the last: reads rows in seq order, publishes with confirms, marks them published;
+- the adapter: `OutboxPump(outbox.events, AmqpTransport(…)).publish_pending()` from the first
+  unpublished row to the last: reads rows in seq order, publishes with confirms, marks them
+  published;
 - the yardstick: `bare_publisher` sending the same routing keys, message ids, bodies and headers,
   held in memory, with the same confirm window, on a connection of its own.
 Each phase counts from opening its connection to the last confirm (and, for the adapter, the last
@@ -37,8 +38,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from adapters.base.intake import Intake
-from adapters.base.outbox import PUBLISHED_THROUGH, Outbox
-from adapters.base.pump import CHUNK_SIZE, OutboxPump
+from adapters.base.outbox.database import Outbox
+from adapters.base.outbox.events import PUBLISHED_THROUGH
+from adapters.base.pump import CHUNK_EVENTS, OutboxPump
 from adapters.base.transport import AmqpTransport, TransportUnavailable
 from adapters.registry import adapter_module
 from ledger.bench.bare_publisher import (
@@ -96,7 +98,7 @@ class PublishBenchResult:
             "outbox": self.outbox,
             "rounds": len(self.adapter_seconds),
             "confirm_window": CONFIRM_WINDOW,
-            "pump_chunk_size": CHUNK_SIZE,
+            "pump_chunk_size": CHUNK_EVENTS,
             "adapter_events_per_s": round(self.adapter_events_per_s, 1),
             "yardstick_events_per_s": round(self.yardstick_events_per_s, 1),
             "ratio": round(self.adapter_events_per_s / self.yardstick_events_per_s, 3),
@@ -199,7 +201,7 @@ def _fill(outbox: Outbox, events: int, pepper: str) -> None:
 
 def _same_bytes(outbox: Outbox, events: int) -> list[BareMessage]:
     """What the adapter will publish, row for row, for the yardstick to publish from memory."""
-    pending = outbox.pending(events)
+    pending = outbox.events.pending(events)
     if len(pending) != events:
         raise BenchFailed(f"the outbox holds {len(pending)} pending events, not {events}")
     return [BareMessage(event.routing_key, event.event_id, event.body, event.headers)
@@ -209,7 +211,7 @@ def _same_bytes(outbox: Outbox, events: int) -> list[BareMessage]:
 def _replay_from_start(outbox: Outbox) -> None:
     """Every row pending again, as after a restore: the watermark only ever advances otherwise."""
     with outbox.transaction() as transaction:
-        transaction.set_state(PUBLISHED_THROUGH, "0")
+        transaction.state.set(PUBLISHED_THROUGH, "0")
 
 
 # -- the two timed phases ---------------------------------------------------------------------
@@ -220,7 +222,7 @@ def _time_adapter(outbox: Outbox, amqp_url: str, events: int) -> float:
     try:
         # A running adapter declared its topology when it started: not part of publishing.
         transport.send([])
-        pump = OutboxPump(outbox, transport)
+        pump = OutboxPump(outbox.events, transport)
         started = time.perf_counter()
         sent = pump.publish_pending()
         seconds = time.perf_counter() - started

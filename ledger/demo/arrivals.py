@@ -19,7 +19,7 @@ from typing import Any
 
 from adapters.base.http_source import webhook_app
 from adapters.base.intake import Intake
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.nanyang_young.inbox import InboxSource
 from adapters.wuhe_zhonglian.poller import PollingSource, saved_cursor
 from adapters.wuhe_zhonglian.simulator import PlatformServer

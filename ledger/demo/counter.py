@@ -15,7 +15,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from adapters.base.outbox import Outbox, default_outbox_url
+from adapters.base.outbox.database import Outbox, default_outbox_url
 from adapters.base.residents import ResidentSeal
 from ledger.bootstrap import Ledger
 from ledger.demo.setup import DEMO_BRANCH
@@ -153,7 +153,7 @@ def counter_example(ledger: Ledger, pepper: str) -> CounterExample | None:
         return None
     outbox = Outbox(default_outbox_url(PLATFORM), PLATFORM)
     try:
-        sealed = outbox.sealed_id_number(row.resident)
+        sealed = outbox.residents.sealed_id_number(row.resident)
     finally:
         outbox.close()
     if sealed is None:

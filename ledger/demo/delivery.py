@@ -14,7 +14,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from adapters.base.outbox import PendingEvent
+from adapters.base.outbox.events import PendingEvent
 from ledger.contract.categories import EventType
 from ledger.contract.signing import EventSigner
 

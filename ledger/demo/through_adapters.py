@@ -15,7 +15,7 @@ from datetime import datetime
 from flask.testing import FlaskClient
 
 from adapters.base.intake import Intake
-from adapters.base.outbox import Outbox, default_outbox_url
+from adapters.base.outbox.database import Outbox, default_outbox_url
 from adapters.base.pump import OutboxPump
 from adapters.base.transport import DirectTransport
 from adapters.registry import adapter_module
@@ -62,9 +62,9 @@ def run_platform(platform: DemoPlatform, signer: EventSigner, feed: Feed) -> Pla
         route = ROUTES[platform.code](module, records, intake, outbox)
         after = outbox.status()
         reasons = Counter(record.reason
-                          for record in outbox.quarantined()[before["quarantined"]:])
+                          for record in outbox.quarantine.records()[before["quarantined"]:])
         poster = LedgerPoster(feed.client)
-        OutboxPump(outbox, DirectTransport(poster.deliver)).publish_pending()
+        OutboxPump(outbox.events, DirectTransport(poster.deliver)).publish_pending()
         poster.deliver_again()
         poster.forge(feed.forger)
     finally:

@@ -47,7 +47,8 @@ class Outage:
     """Says that something is unavailable once when it starts failing and once when it is back.
 
     `began` is a %-format of one argument (why: `describe(error)`), `ended` of one (the seconds
-    it lasted). One Outage per thing watched, kept across calls: an outage spans them.
+    it lasted), said at `ended_level` (a warning unless told otherwise). One Outage per thing
+    watched, kept across calls: an outage spans them.
     """
 
     log: logging.Logger
@@ -55,6 +56,7 @@ class Outage:
     ended: str
     describe: Callable[[BaseException], str] = describe_type
     clock: Callable[[], float] = time.monotonic
+    ended_level: int = logging.WARNING
     since: float | None = field(default=None, init=False)
 
     @property
@@ -71,7 +73,7 @@ class Outage:
 
     def over(self) -> None:
         if self.since is not None:
-            self.log.warning(self.ended, self.clock() - self.since)
+            self.log.log(self.ended_level, self.ended, self.clock() - self.since)
             self.since = None
 
 

@@ -19,7 +19,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.base.intake import Intake
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from ledger.contract.categories import EventType
 from ledger.contract.resident_id import pseudonym, synthetic_id_number
 from ledger.contract.signing import EventSigner
@@ -74,7 +74,7 @@ class AdapterContract:
                                                                  None)]})
         results = [verify_delivery(Delivery(event.body, event.headers, "amqp"), keyring,
                                    NOW + timedelta(seconds=1), 300)
-                   for event in outbox.pending(10_000)]
+                   for event in outbox.events.pending(10_000)]
         assert all(isinstance(result, VerifiedEvent) for result in results), results
         return [result for result in results if isinstance(result, VerifiedEvent)]
 
@@ -124,7 +124,7 @@ class AdapterContract:
         }[reason]()
         report = self.take(intake, [broken, self.award("OK1", resident_id)])
         assert report.accepted == 1
-        (kept,) = outbox.quarantined()
+        (kept,) = outbox.quarantine.records()
         assert kept.reason == reason
         assert kept.location.startswith("test")
         assert BAD_ID_NUMBER not in kept.record and resident_id not in kept.record
@@ -134,5 +134,6 @@ class AdapterContract:
             self, intake: Intake, outbox: Outbox, resident_id: str) -> None:
         self.take(intake, [self.award("R1", resident_id, points=3)])
         self.take(intake, [self.award("R1", resident_id, points=4)])
-        assert [record.reason for record in outbox.quarantined()] == ["conflicting_duplicate"]
+        assert [record.reason for record in outbox.quarantine.records()] == [
+            "conflicting_duplicate"]
         assert json.loads(json.dumps(outbox.status()))["last_seq"] == 1

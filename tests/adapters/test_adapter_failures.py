@@ -23,7 +23,8 @@ from adapters.base.failures import AdapterFailed, is_transient
 from adapters.base.http_source import webhook_app
 from adapters.base.intake import Intake
 from adapters.base.notices import NoticeListener
-from adapters.base.outbox import Outbox, PendingEvent
+from adapters.base.outbox.database import Outbox
+from adapters.base.outbox.events import EventOutbox, PendingEvent
 from adapters.base.pump import OutboxPump
 from adapters.base.transport import DirectTransport
 from adapters.lijiayuan.simulator import native_record
@@ -86,10 +87,11 @@ class Idle:
 
 
 class LockedAtFirst:
-    """The outbox, except that its first `times` reads fail as a locked database does."""
+    """The outbox's events, except that the first `times` reads fail as a locked database
+    does."""
 
-    def __init__(self, outbox: Outbox, error: OperationalError, times: int) -> None:
-        self._outbox = outbox
+    def __init__(self, events: EventOutbox, error: OperationalError, times: int) -> None:
+        self._events = events
         self._error = error
         self.failures_left = times
 
@@ -97,10 +99,10 @@ class LockedAtFirst:
         if self.failures_left > 0:
             self.failures_left -= 1
             raise self._error
-        return self._outbox.pending(limit, after_seq)
+        return self._events.pending(limit, after_seq)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._outbox, name)
+        return getattr(self._events, name)
 
 
 def run_in_thread(process: AdapterProcess) -> tuple[threading.Thread, list[BaseException]]:
@@ -129,7 +131,7 @@ def test_a_locked_database_is_transient_a_missing_table_is_not(
     assert is_transient(locked_database_error(tmp_path))
     break_the_outbox(outbox_path)
     with pytest.raises(OperationalError) as missing:
-        outbox.pending(10)
+        outbox.events.pending(10)
     assert not is_transient(missing.value)
 
 
@@ -137,7 +139,8 @@ def test_a_pump_whose_outbox_fails_for_good_stops_the_adapter(
         outbox: Outbox, outbox_path: Path, intake: Intake, resident_id: str) -> None:
     store(intake, "F1", resident_id=resident_id)
     break_the_outbox(outbox_path)
-    process = AdapterProcess(Idle(), intake, OutboxPump(outbox, DirectTransport(lambda _: None)))
+    process = AdapterProcess(Idle(), intake,
+                             OutboxPump(outbox.events, DirectTransport(lambda _: None)))
 
     thread, raised = run_in_thread(process)
     thread.join(RUN_TIMEOUT_S)
@@ -157,7 +160,7 @@ def test_a_locked_outbox_is_retried_and_publishing_goes_on(
     def deliver(events: Sequence[PendingEvent]) -> None:
         published.extend(event.event_id for event in events)
 
-    flaky = LockedAtFirst(outbox, locked_database_error(tmp_path), times=2)
+    flaky = LockedAtFirst(outbox.events, locked_database_error(tmp_path), times=2)
     pump = OutboxPump(flaky, DirectTransport(deliver))  # type: ignore[arg-type]
     process = AdapterProcess(Idle(), intake, pump)
     with caplog.at_level(logging.WARNING):
@@ -179,7 +182,8 @@ def test_a_failing_background_thread_stops_the_adapter(outbox: Outbox, intake: I
     def listener(_stop: threading.Event) -> None:
         raise RuntimeError("the notice listener broke")
 
-    process = AdapterProcess(Idle(), intake, OutboxPump(outbox, DirectTransport(lambda _: None)),
+    process = AdapterProcess(Idle(), intake,
+                             OutboxPump(outbox.events, DirectTransport(lambda _: None)),
                              [listener])
     thread, raised = run_in_thread(process)
     thread.join(RUN_TIMEOUT_S)

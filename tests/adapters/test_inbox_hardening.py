@@ -16,7 +16,7 @@ import pytest
 
 import adapters.nanyang_young as nanyang_young
 from adapters.base.intake import Intake
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.base.retention import KEEP_DAYS_DEFAULT, keep_days_from_environment
 from adapters.nanyang_young.inbox import InboxSource
 from adapters.nanyang_young.simulator import drop, native_record
@@ -54,7 +54,7 @@ def scan(outbox: Outbox, intake: Intake, inbox: Path, keep_days: int = 30) -> No
 
 def quarantine_listing(outbox: Outbox) -> str:
     return "\n".join(json.dumps(record.document(), ensure_ascii=False)
-                     for record in outbox.quarantined())
+                     for record in outbox.quarantine.records())
 
 
 def test_a_link_named_csv_is_quarantined_once_unread(
@@ -65,7 +65,7 @@ def test_a_link_named_csv_is_quarantined_once_unread(
     scan(outbox, intake, inbox)
     scan(outbox, intake, inbox)
 
-    (kept,) = outbox.quarantined()
+    (kept,) = outbox.quarantine.records()
     assert (kept.location, kept.reason) == ("x.csv", "bad_record")
     assert "symbolic link" in kept.detail and "not read" in kept.detail
     report = (inbox / "x.csv.report.json").read_text("utf-8")
@@ -82,7 +82,7 @@ def test_a_link_to_a_real_export_is_not_imported(
     (inbox / "linked.csv").symlink_to(elsewhere)
     scan(outbox, intake, inbox)
     assert outbox.status()["last_seq"] == 0
-    assert [record.reason for record in outbox.quarantined()] == ["bad_record"]
+    assert [record.reason for record in outbox.quarantine.records()] == ["bad_record"]
     assert elsewhere.exists()  # what the link pointed to was neither read nor moved
 
 
@@ -95,7 +95,7 @@ def test_an_entry_that_is_not_a_regular_file_is_quarantined_unread(
     else:
         os.mkfifo(entry)  # opening it for reading would block the scan forever
     scan(outbox, intake, inbox)
-    (kept,) = outbox.quarantined()
+    (kept,) = outbox.quarantine.records()
     assert f"a {kind.replace('fifo', 'FIFO')}" in kept.detail
     assert not entry.exists()
 
@@ -138,7 +138,7 @@ def test_a_name_that_is_not_utf8_is_quarantined_once_without_a_traceback(
         for _ in range(3):
             scan(outbox, intake, inbox)
 
-    (kept,) = outbox.quarantined()
+    (kept,) = outbox.quarantine.records()
     assert kept.location == "bad-\\xff\\xfe.csv"
     assert "not valid UTF-8" in kept.detail
     assert outbox.status()["last_seq"] == 0

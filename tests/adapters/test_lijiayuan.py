@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import adapters.lijiayuan as lijiayuan
 from adapters.base.intake import Intake
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.lijiayuan.simulator import native_record
 from ledger.contract.categories import EventType
 from tests.adapters.contract import NOW, AdapterContract
@@ -28,11 +28,12 @@ def test_sub_deducts_and_cx_revokes_the_award_with_its_points_and_category(
         native_record("L3", resident_id, "GYHD", 99, day, EventType.REVOKED, revokes="L1"),
         native_record("L4", resident_id, "GYHD", 1, day, EventType.REVOKED, revokes="L404"),
     ]), "t"))
-    bodies = [event.body for event in outbox.pending(10)]
+    bodies = [event.body for event in outbox.events.pending(10)]
     assert [b'"type":"points.awarded"' in bodies[0], b'"type":"points.deducted"' in bodies[1],
             b'"revokes":"lijiayuan:L1"' in bodies[2]] == [True, True, True]
     assert b'"points":5' in bodies[2] and b'"category":"garbage_sorting"' in bodies[2]
-    assert [record.reason for record in outbox.quarantined()] == ["unknown_revocation_target"]
+    assert [record.reason for record in outbox.quarantine.records()] == [
+        "unknown_revocation_target"]
     outbox.close()
 
 

@@ -16,7 +16,7 @@ import pytest
 
 import adapters.nanyang_young as nanyang_young
 from adapters.base.intake import Intake
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.nanyang_young.feed import HEADER
 from adapters.nanyang_young.inbox import InboxSource
 from adapters.nanyang_young.simulator import drop, generate, native_record
@@ -45,7 +45,7 @@ def intake(outbox: Outbox, key_pair_signer: EventSigner) -> Intake:
 
 
 def bodies(outbox: Outbox) -> list[dict[str, Any]]:
-    return [json.loads(event.body) for event in outbox.pending(100)]
+    return [json.loads(event.body) for event in outbox.events.pending(100)]
 
 
 def test_a_gbk_file_with_bom_and_crlf_refuses_only_its_bad_lines(
@@ -64,7 +64,7 @@ def test_a_gbk_file_with_bom_and_crlf_refuses_only_its_bad_lines(
     assert report.accepted == 2
     assert [(entry["location"], entry["reason"]) for entry in report.quarantined] == [
         ("nanyang.csv line 3", "bad_record"), ("nanyang.csv line 5", "bad_record")]
-    assert resident_id not in "".join(record.record for record in outbox.quarantined())
+    assert resident_id not in "".join(record.record for record in outbox.quarantine.records())
 
 
 def test_a_cell_broken_over_two_lines_is_refused_as_two_bad_lines_and_the_rest_imported(
@@ -117,7 +117,7 @@ def test_name_and_memo_never_reach_the_event(intake: Intake, outbox: Outbox,
     row = native_record("P1", resident_id, "邻里互助", 6, DAY)
     row.update({"姓名": "欧阳娜娜", "备注": "帮助独居老人买菜"})
     intake.accept(nanyang_young.native_records(nanyang_young.payload([row]), "p.csv"))
-    (event,) = outbox.pending(10)
+    (event,) = outbox.events.pending(10)
     text = event.body.decode("utf-8")
     assert "欧阳娜娜" not in text and "帮助独居老人买菜" not in text
     assert "memo" not in json.loads(text)

@@ -33,7 +33,7 @@ import adapters.pingan_gongfu as pingan_gongfu
 import adapters.wuhe_zhonglian as wuhe_zhonglian
 from adapters.base.http_source import webhook_app
 from adapters.base.intake import Intake
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.base.records import NativeRecord, PointChange
 from adapters.nanyang_young.inbox import InboxSource
 from adapters.nanyang_young.simulator import drop
@@ -119,7 +119,7 @@ def assert_the_ledger_accepts_every_event(outbox: Outbox, key: Ed25519PrivateKey
     public = public_key_bytes(key)
     keyring = Keyring({platform: [RegisteredKey(key_id_for(public), public, None)]})
     bodies = []
-    for event in outbox.pending(1000):
+    for event in outbox.events.pending(1000):
         verified = verify_delivery(Delivery(event.body, event.headers, "amqp"), keyring,
                                    NOW + timedelta(seconds=1), 300)
         assert isinstance(verified, VerifiedEvent), verified

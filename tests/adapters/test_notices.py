@@ -21,7 +21,7 @@ from adapters.base.notices import (
     SinkRefused,
     SinkUnavailable,
 )
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.base.residents import ResidentSeal
 from adapters.base.simulated_platform import NoticeRecorder
 from adapters.lijiayuan import Mapper, native_records, payload
@@ -93,7 +93,7 @@ def test_a_notice_reaches_the_platform_with_the_residents_id_number_once(
 
 def test_the_outbox_holds_no_id_number_in_clear(tmp_path: Path, outbox: Outbox,
                                                   known_resident: str, resident_id: str) -> None:
-    assert outbox.sealed_id_number(known_resident) is not None
+    assert outbox.residents.sealed_id_number(known_resident) is not None
     outbox.close()
     assert resident_id.encode() not in (tmp_path / "outbox.sqlite3").read_bytes()
 
@@ -116,7 +116,7 @@ def test_every_refused_notice_is_kept_with_its_reason(outbox: Outbox, known_resi
         handler, reason = _handler(outbox, sink), "bad_signature"
     assert handler.handle(body, headers) == "refused"
     assert sink.delivered == []
-    [kept] = outbox.refused_notices()
+    [kept] = outbox.notices.refused()
     assert (kept.reason, kept.body) == (reason, body)
     assert kept.document()["location"].startswith("notice ")
     assert outbox.status()["notices_refused"] == 1
@@ -140,7 +140,7 @@ def test_a_notice_the_platform_refuses_is_kept(outbox: Outbox, known_resident: s
     sink = FakeSink()
     sink.failure = SinkRefused("the platform answered 400")
     assert _handler(outbox, sink).handle(*_signed(known_resident)) == "refused"
-    assert [notice.reason for notice in outbox.refused_notices()] == ["platform_refused"]
+    assert [notice.reason for notice in outbox.notices.refused()] == ["platform_refused"]
 
 
 def test_the_http_sink_posts_the_document_and_tells_outages_from_refusals(

@@ -16,7 +16,7 @@ import pytest
 import adapters.pingan_gongfu as pingan_gongfu
 from adapters.base.http_source import HttpSource, webhook_app
 from adapters.base.intake import Intake
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.pingan_gongfu.simulator import generate, native_record
 from ledger.contract.categories import EventType
 from ledger.contract.signing import EventSigner
@@ -56,7 +56,7 @@ def test_a_time_that_is_not_rfc3339_with_an_offset_is_a_bad_date(
         at: str, intake: Intake, outbox: Outbox, resident_id: str) -> None:
     report = take(intake, [native_record("P1", resident_id, "PATROL", 5, at)])
     assert report.accepted == 0
-    assert [record.reason for record in outbox.quarantined()] == ["bad_date"]
+    assert [record.reason for record in outbox.quarantine.records()] == ["bad_date"]
 
 
 @pytest.mark.parametrize("at", ["2026-11-18T00:00:00Z", "2026-11-18T08:00:00.250+08:00",
@@ -64,7 +64,7 @@ def test_a_time_that_is_not_rfc3339_with_an_offset_is_a_bad_date(
 def test_rfc3339_times_with_any_offset_are_read_as_the_same_moment(
         at: str, intake: Intake, outbox: Outbox, resident_id: str) -> None:
     assert take(intake, [native_record("P1", resident_id, "PATROL", 5, at)]).accepted == 1
-    (event,) = outbox.pending(10)
+    (event,) = outbox.events.pending(10)
     occurred_at = datetime.fromisoformat(json.loads(event.body)["occurred_at"])
     assert occurred_at.replace(microsecond=0) == datetime(2026, 11, 18, tzinfo=UTC)
 
@@ -82,7 +82,7 @@ def test_a_participant_without_a_valid_id_number_is_refused(
     record = native_record("P1", resident_id, "QUIZ", 3, DAY)
     record["participant"] = participant
     assert take(intake, [record]).accepted == 0
-    (kept,) = outbox.quarantined()
+    (kept,) = outbox.quarantine.records()
     assert kept.reason == reason
     assert "330109199001011231" not in kept.record
 
@@ -91,7 +91,7 @@ def test_a_participant_without_a_valid_id_number_is_refused(
 def test_earned_must_be_a_positive_whole_number(earned: object, intake: Intake, outbox: Outbox,
                                                 resident_id: str) -> None:
     assert take(intake, [native_record("P1", resident_id, "VIDEO", earned, DAY)]).accepted == 0
-    assert [record.reason for record in outbox.quarantined()] == ["bad_points"]
+    assert [record.reason for record in outbox.quarantine.records()] == ["bad_points"]
 
 
 def test_the_simulator_only_awards() -> None:
@@ -105,7 +105,7 @@ def test_generated_records_are_realistic_and_only_the_broken_ones_are_quarantine
     records = generate(random.Random(3), 200, 8, NOW)
     report = take(intake, records)
     assert (report.accepted, len(report.quarantined)) == (200, 8)
-    assert sorted({kept.reason for kept in outbox.quarantined()}) == [
+    assert sorted({kept.reason for kept in outbox.quarantine.records()}) == [
         "bad_date", "bad_id_number", "bad_points", "unknown_category"]
     for record in records[:200]:
         if record["activityType"] == "PATROL":
@@ -143,7 +143,7 @@ class TestActivitiesEndpoint:
         assert refused["reason"] == "unknown_category"
         assert refused["location"].startswith("request ") and refused["location"].endswith(
             " item 2")
-        assert len(notices) == 1 and len(outbox.pending(10)) == 1
+        assert len(notices) == 1 and len(outbox.events.pending(10)) == 1
 
     def test_a_body_that_is_not_json_is_kept_and_answered_400(
             self, client: Any, outbox: Outbox, notices: list[None]) -> None:
@@ -152,7 +152,7 @@ class TestActivitiesEndpoint:
         assert response.status_code == 400
         assert response.content_type == "application/problem+json"
         assert response.get_json()["title"] == "Unreadable body"
-        (kept,) = outbox.quarantined()
+        (kept,) = outbox.quarantine.records()
         assert (kept.reason, kept.record) == ("bad_record", "not json")
         assert notices == []
 
@@ -164,6 +164,6 @@ class TestActivitiesEndpoint:
                                content_type="application/json")
         assert response.status_code == 413
         assert response.content_type == "application/problem+json"
-        (kept,) = outbox.quarantined()
+        (kept,) = outbox.quarantine.records()
         assert kept.reason == "bad_record" and "larger than" in kept.detail
         assert outbox.status()["last_seq"] == 0

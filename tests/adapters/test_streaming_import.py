@@ -17,7 +17,7 @@ import pytest
 
 import adapters.nanyang_young as nanyang_young
 from adapters.base.intake import Intake
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.base.records import NativeRecord, PointChange
 from adapters.nanyang_young.feed import LINE_BYTES_MAX, read_export
 from adapters.nanyang_young.inbox import InboxSource
@@ -71,7 +71,7 @@ def report_of(tmp_path: Path, name: str) -> dict[str, Any]:
 
 
 def native_ids(outbox: Outbox) -> list[str]:
-    return [json.loads(event.body)["source_ref"] for event in outbox.pending(10_000)]
+    return [json.loads(event.body)["source_ref"] for event in outbox.events.pending(10_000)]
 
 
 def test_records_are_committed_chunk_by_chunk_while_the_file_is_read(
@@ -122,7 +122,7 @@ def test_an_import_interrupted_mid_file_resumes_without_doubles_or_losses(
         RECORDS, 0, BAD)
     # Each chunk committed CHUNK good records (the bad ones are at the end); line 1 is the header.
     assert report.get("resumed_at_line") == (stored_before + 2 if stored_before else None)
-    assert outbox.import_progress(report["digest"]) is None
+    assert outbox.imports.progress(report["digest"]) is None
     assert not (tmp_path / "inbox" / "big.csv").exists()
 
 

@@ -16,7 +16,7 @@ import pytest
 
 import adapters.wuhe_zhonglian as wuhe_zhonglian
 from adapters.base.intake import Intake
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.base.residents import ResidentSeal, SealBroken
 from adapters.wuhe_zhonglian.feed import next_cursor
 from adapters.wuhe_zhonglian.poller import PollingSource, saved_cursor
@@ -89,7 +89,7 @@ def server(records: list[dict[str, Any]]) -> Iterator[PlatformServer]:
 
 
 def seqs(outbox: Outbox) -> list[int]:
-    return [event.seq for event in outbox.pending(10_000)]
+    return [event.seq for event in outbox.events.pending(10_000)]
 
 
 # -- the poller ----------------------------------------------------------------------------
@@ -103,10 +103,11 @@ def test_every_record_arrives_with_gap_free_seqs(server: PlatformServer, outbox:
     finally:
         running.stop()
     assert seqs(outbox) == list(range(1, 26))
-    assert outbox.quarantined() == []
+    assert outbox.quarantine.records() == []
     assert server.requested[:3] == [None, "10", "20"]
     assert saved_cursor(outbox, intake.seal) == "25"
-    assert str(outbox.state("cursor")).startswith("sealed:v1:"), "kept sealed, as it may be an ID"
+    assert str(outbox.state.get("cursor")).startswith("sealed:v1:"), \
+        "kept sealed, as it may be an ID"
     assert running.notified >= 1
 
 
@@ -133,7 +134,7 @@ def test_the_cursor_is_remembered_across_a_restart(server: PlatformServer, outbo
 def test_a_cursor_an_older_adapter_kept_unsealed_is_still_read(
         server: PlatformServer, outbox: Outbox, intake: Intake) -> None:
     with outbox.transaction() as transaction:
-        transaction.set_state("cursor", "20")
+        transaction.state.set("cursor", "20")
     running = Running(server.url, outbox, intake)
     try:
         wait_until(lambda: outbox.status()["last_seq"] == 5)
@@ -146,7 +147,7 @@ def test_a_cursor_an_older_adapter_kept_unsealed_is_still_read(
 def test_a_cursor_sealed_under_another_pepper_does_not_open(outbox: Outbox,
                                                             intake: Intake) -> None:
     with outbox.transaction() as transaction:
-        transaction.set_state("cursor",
+        transaction.state.set("cursor",
                               ResidentSeal("another-pepper-0123456789").seal_text("cursor", "9"))
     with pytest.raises(SealBroken):
         saved_cursor(outbox, intake.seal)
@@ -212,7 +213,7 @@ def test_a_negative_score_is_a_deduction(outbox: Outbox, intake: Intake,
     finally:
         running.stop()
         platform.stop()
-    bodies = [event.body for event in outbox.pending(10)]
+    bodies = [event.body for event in outbox.events.pending(10)]
     assert b'"type":"points.awarded"' in bodies[0]
     assert b'"type":"points.deducted"' in bodies[1] and b'"points":3' in bodies[1]
 

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.base.outbox import PUBLISHED_THROUGH, adapter_state, outbox_events
+from adapters.base.outbox.events import PUBLISHED_THROUGH
+from adapters.base.outbox.tables import adapter_state, outbox_events
 from ledger.contract.categories import EntryKind
 from ledger.contract.webhook import encode_private_key
 from ledger.infra.db.models import Balance, LedgerEntryRow

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from adapters.base.intake import Intake
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.base.pump import OutboxPump
 from adapters.base.transport import AmqpTransport
 from adapters.registry import PLATFORMS, adapter_module
@@ -52,7 +52,7 @@ def _feed(intake: Intake, platform: str, count: int, bad: int = 0) -> None:
 def _expected_spendable(outbox: Outbox) -> dict[str, int]:
     """Balances from what the adapter signed: awards add, deductions and revocations subtract."""
     totals: Counter[str] = Counter()
-    for event in outbox.pending(100_000):
+    for event in outbox.events.pending(100_000):
         body = json.loads(event.body)
         totals[body["resident"]] += EntryKind(body["type"]).delta_sign * body["points"]
     return dict(totals)
@@ -76,7 +76,7 @@ def test_native_records_reach_the_ledger_through_rabbitmq(
 
     transport = AmqpTransport(amqp_url, platform)
     try:
-        assert OutboxPump(outbox, transport).publish_pending() == status["last_seq"]
+        assert OutboxPump(outbox.events, transport).publish_pending() == status["last_seq"]
     finally:
         transport.close()
     assert outbox.status()["backlog"] == 0
@@ -98,7 +98,7 @@ def test_a_connection_closed_mid_stream_loses_and_doubles_nothing(
     _feed(intake, platform, RECORDS_UNDER_FAULT)
     last_seq = outbox.status()["last_seq"]
     expected = _expected_spendable(outbox)
-    pump = OutboxPump(outbox, AmqpTransport(amqp_url, platform), chunk_size=100)
+    pump = OutboxPump(outbox.events, AmqpTransport(amqp_url, platform), chunk_size=100)
     publisher = threading.Thread(target=pump.run)
     with running_consumer(consumer_env, tmp_path / "consumer.log") as consumer:
         consumer.wait_until_consuming(amqp_url)

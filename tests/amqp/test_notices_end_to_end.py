@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.base.intake import Intake
 from adapters.base.notices import HttpNoticeSink, NoticeHandler, NoticeListener
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.base.residents import ResidentSeal
 from adapters.base.simulated_platform import NoticeRecorder
 from adapters.lijiayuan import Mapper, generate, native_records, payload
@@ -95,7 +95,7 @@ def test_each_notice_reaches_the_platform_once_and_forgeries_are_kept(
     assert [notice["notice_id"] for notice in recorder.notices] == \
         [f"redemption:{number}" for number in range(1, 6)]
     assert {notice["id_number"] for notice in recorder.notices} == {id_number}
-    assert [(kept.notice_id, kept.reason) for kept in outbox.refused_notices()] == \
+    assert [(kept.notice_id, kept.reason) for kept in outbox.notices.refused()] == \
         [("redemption:99", "bad_signature")]
     assert ready_messages(amqp_url, outbound_queue(PLATFORM)) == 0
 

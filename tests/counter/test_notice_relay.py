@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 
 from adapters.base.intake import Intake
 from adapters.base.notices import HttpNoticeSink, NoticeHandler, NoticeListener
-from adapters.base.outbox import Outbox
+from adapters.base.outbox.database import Outbox
 from adapters.base.residents import ResidentSeal
 from adapters.base.simulated_platform import NoticeRecorder
 from adapters.lijiayuan import Mapper, native_records, payload
