@@ -1,5 +1,5 @@
 """The WSGI entry point for gunicorn: `gunicorn wsgi:app`."""
 
-from ledger.api import create_app
+from ledger.app import create_app
 
 app = create_app()

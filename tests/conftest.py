@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
-from ledger.api import create_app
+from ledger.app import create_app
 from ledger.bootstrap import Ledger, build
 from ledger.infra.db.migrate import upgrade
 from ledger.settings import Settings

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from adapters.registry import adapter_module
-from ledger.api import create_app
+from ledger.app import create_app
 from ledger.bootstrap import build
 from ledger.demo.batches import native_batch
 from ledger.demo.scenario import PLATFORMS

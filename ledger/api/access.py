@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
 
-from ledger.api.context import current_ledger
 from ledger.api.problems import ProblemError
+from ledger.app_context import current_ledger
 from ledger.domain.roles import BUSINESS_ROLES, ROLES
 from ledger.service.access import Principal, authenticate
 

@@ -33,9 +33,9 @@ from ledger.api.admin_schemas import (
     UserUpdateSchema,
 )
 from ledger.api.blueprint import Blueprint
-from ledger.api.context import current_ledger
 from ledger.api.pagination import PageQuerySchema, PageRequest
 from ledger.api.schemas import PlatformSchema
+from ledger.app_context import current_ledger
 from ledger.contract.webhook import encode_public_key
 from ledger.domain.entry import rfc3339_utc
 from ledger.service import access, administration

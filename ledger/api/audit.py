@@ -8,9 +8,9 @@ from flask import Response, jsonify
 
 from ledger.api.access import roles
 from ledger.api.blueprint import Blueprint
-from ledger.api.context import current_ledger
 from ledger.api.pagination import PageRequest, page_document
 from ledger.api.rule_schemas import AuditPageSchema, AuditQuerySchema
+from ledger.app_context import current_ledger
 from ledger.service.audit_trail import AuditFilter, audit_document, audit_page
 
 blp = Blueprint("audit", __name__, description="The hash-chained audit trail")

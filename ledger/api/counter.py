@@ -11,11 +11,11 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from ledger.api.access import any_role, current_principal, roles
 from ledger.api.blueprint import Blueprint
-from ledger.api.context import current_ledger
 from ledger.api.fields import FullMatch, StrictBoolean
 from ledger.api.pagination import PageQuerySchema, PageRequest
 from ledger.api.problems import ProblemError, invalid_input
 from ledger.api.schemas import path_parameter, resident_field
+from ledger.app_context import current_ledger
 from ledger.service.counter import catalog, reconciliation, redemptions
 from ledger.service.counter.catalog import (
     GIFT_NAME_LENGTH_MAX,

@@ -7,10 +7,10 @@ from typing import Any
 
 from ledger.api.access import current_principal, roles
 from ledger.api.blueprint import Blueprint
-from ledger.api.context import current_ledger
 from ledger.api.problems import ProblemError, invalid_input
 from ledger.api.rule_schemas import CreditTermsQuerySchema, CreditTermsSchema, DecisionSchema
 from ledger.api.schemas import RESIDENT_PATH_PARAMETER, path_parameter
+from ledger.app_context import current_ledger
 from ledger.contract.envelope import RESIDENT_PATTERN
 from ledger.service.rules import terms
 

@@ -14,9 +14,9 @@ from werkzeug.wsgi import get_input_stream
 
 from ledger.api.access import signature_authenticated
 from ledger.api.blueprint import Blueprint
-from ledger.api.context import current_event_queue, current_ledger
 from ledger.api.problems import RETRY_AFTER_S, ProblemError
 from ledger.api.schemas import EventAcceptedSchema, EventEnvelopeSchema
+from ledger.app_context import current_event_queue, current_ledger
 from ledger.contract.webhook import HEADER_NAMES
 from ledger.domain.outcomes import Outcome, Reason, Status
 from ledger.domain.ports import EventQueue, QueueUnavailable

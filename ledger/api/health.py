@@ -11,9 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.api.access import public
 from ledger.api.blueprint import Blueprint
-from ledger.api.context import current_event_queue, current_ledger
 from ledger.api.problems import ProblemError
 from ledger.api.schemas import HealthSchema, ReadySchema
+from ledger.app_context import current_event_queue, current_ledger
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from flask import Response, jsonify
 
 from ledger.api.access import any_role, roles
 from ledger.api.blueprint import Blueprint
-from ledger.api.context import current_ledger
 from ledger.api.pagination import PageQuerySchema, PageRequest, page_document
 from ledger.api.schemas import EntryPageSchema, LedgerHeadSchema
+from ledger.app_context import current_ledger
 from ledger.service.ledger_read import entries_page, entry_document_with_hash, ledger_head
 
 blp = Blueprint("ledger", __name__, description="The hash-chained ledger")

@@ -9,8 +9,8 @@ from typing import Any
 
 from ledger.api.access import current_principal, roles
 from ledger.api.blueprint import Blueprint
-from ledger.api.context import current_ledger
 from ledger.api.schemas import EventStatusSchema, PlatformListSchema
+from ledger.app_context import current_ledger
 from ledger.infra.db.models import LedgerEntryRow
 from ledger.service.access import platform_scope
 from ledger.service.errors import Forbidden, NotFound

@@ -10,9 +10,9 @@ from typing import Any
 
 from ledger.api.access import current_principal, roles
 from ledger.api.blueprint import Blueprint
-from ledger.api.context import current_ledger
 from ledger.api.pagination import PageRequest, page_document
 from ledger.api.schemas import RejectionPageSchema, RejectionQuerySchema
+from ledger.app_context import current_ledger
 from ledger.infra.db.models import Rejection
 from ledger.service.access import platform_scope
 from ledger.service.rejections import RejectionFilter, rejections_page

@@ -12,7 +12,6 @@ from flask import Response, jsonify
 
 from ledger.api.access import roles
 from ledger.api.blueprint import Blueprint
-from ledger.api.context import current_ledger
 from ledger.api.pagination import PageQuerySchema, PageRequest, page
 from ledger.api.problems import invalid_input
 from ledger.api.schemas import (
@@ -22,6 +21,7 @@ from ledger.api.schemas import (
     ResidentLookupSchema,
     ResidentSchema,
 )
+from ledger.app_context import current_ledger
 from ledger.contract.envelope import RESIDENT_PATTERN
 from ledger.contract.resident_id import InvalidIdNumber, pseudonym
 from ledger.service import residents

@@ -11,7 +11,6 @@ from flask import Response, jsonify, url_for
 
 from ledger.api.access import current_principal, roles
 from ledger.api.blueprint import Blueprint
-from ledger.api.context import current_ledger
 from ledger.api.pagination import PageQuerySchema, PageRequest
 from ledger.api.rule_schemas import (
     ApprovalSchema,
@@ -24,6 +23,7 @@ from ledger.api.rule_schemas import (
     VersionPageSchema,
     VersionSchema,
 )
+from ledger.app_context import current_ledger
 from ledger.service.rules import documents, lifecycle, simulations
 from ledger.service.rules.lifecycle import Actor
 

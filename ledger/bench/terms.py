@@ -34,7 +34,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from ledger.api import create_app
+from ledger.app import create_app
 from ledger.bench import county, population
 from ledger.bench.ingest import BenchFailed
 from ledger.bootstrap import Ledger

@@ -43,7 +43,7 @@ def demo(host: str, port: int, events_per_platform: int, bad_per_platform: int,
          serve: bool) -> None:
     """Embedded quick start: migrate, register the four platforms, feed them through their
     adapters, serve the API."""
-    from ledger.api import create_app
+    from ledger.app import create_app
 
     # The demo is the embedded mode by definition: no broker, events appended in-process.
     settings = dataclasses.replace(Settings.from_environment(), amqp_url=None)

@@ -88,7 +88,7 @@ def serve_development(app: Flask, host: str, port: int) -> None:
 def serve(host: str, port: int) -> None:
     """Run the API (development server; production uses gunicorn wsgi:app)."""
     # Imported here so that the other commands do not load Flask.
-    from ledger.api import create_app
+    from ledger.app import create_app
 
     app = create_app()
     click.echo(f"serving the API at http://{host}:{port}/api/v1 (development server)")

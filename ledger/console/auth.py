@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import current_principal, public_page, signed_in_page
 from ledger.console.forms import SignInForm, SignOutForm
 from ledger.console.navigation import home_of

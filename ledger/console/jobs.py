@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import current_principal, signed_in_page
 from ledger.service.errors import NotFound
 from ledger.service.jobs import DONE, JobRunner, Work, job_of

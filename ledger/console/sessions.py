@@ -18,7 +18,7 @@ from typing import Any
 from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.service import console_sessions
 from ledger.service.access import Principal
 from ledger.service.console_sessions import EndReason

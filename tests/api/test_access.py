@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ledger.api import create_app
 from ledger.api.access import public, rule_for_endpoint
+from ledger.app import create_app
 from ledger.bootstrap import Ledger
 from ledger.contract.webhook import encode_public_key, public_key_bytes
 from ledger.domain.roles import ROLES

@@ -8,8 +8,8 @@ import pika
 import pytest
 from flask import Flask
 
-from ledger.api import create_app
-from ledger.api.context import EVENT_QUEUE_EXTENSION
+from ledger.app import create_app
+from ledger.app_context import EVENT_QUEUE_EXTENSION
 from ledger.bootstrap import Ledger
 from ledger.infra.amqp.messages import delivery_from_message
 from ledger.infra.amqp.publisher import EventPublisher

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 
-from ledger.api import create_app
+from ledger.app import create_app
 from ledger.bootstrap import Ledger
 from ledger.contract.signing import EventSigner
 from ledger.service import registry

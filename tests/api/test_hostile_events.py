@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask.testing import FlaskClient
 
-from ledger.api import create_app
+from ledger.app import create_app
 from ledger.bootstrap import Ledger
 from ledger.contract.signing import event_body
 from ledger.service import registry

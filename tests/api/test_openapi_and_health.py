@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ledger.api import create_app
+from ledger.app import create_app
 from ledger.bootstrap import Ledger
 from ledger.domain.entry import LedgerEntry
 from tests.api.support import (

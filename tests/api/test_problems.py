@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from ledger.api import create_app
 from ledger.api.access import any_role
+from ledger.app import create_app
 from ledger.bootstrap import Ledger
 from tests.api.support import ID_NUMBER, Tokens, bearer, dead_ledger, post_delivery
 from tests.support import PlatformFixture

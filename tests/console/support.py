@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from ledger.api import create_app
+from ledger.app import create_app
 from ledger.bootstrap import Ledger
 from ledger.service import administration
 

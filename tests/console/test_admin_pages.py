@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from ledger.api import create_app
+from ledger.app import create_app
 from ledger.bootstrap import Ledger, build
 from ledger.contract.webhook import encode_public_key, public_key_bytes
 from ledger.infra.db.models import AuditEvent, Gift, User

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from ledger.api import create_app
+from ledger.app import create_app
 from ledger.bootstrap import Ledger, build
 from ledger.console.counter import labels
 from ledger.contract.resident_id import InvalidIdNumber, pseudonym

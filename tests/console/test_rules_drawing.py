@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask_babel import force_locale
 
-from ledger.api import create_app
+from ledger.app import create_app
 from ledger.bootstrap import Ledger
 from ledger.console.rules.charts import PLOT_HEIGHT, TOP, BarValue, Series, bar_chart, nice_step
 from ledger.console.rules.labels import problem_message

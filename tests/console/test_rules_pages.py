@@ -17,7 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from ledger.api import create_app
+from ledger.app import create_app
 from ledger.bootstrap import build
 from ledger.infra.db.models import AuditEvent, Decision
 from ledger.service.rules import lifecycle, simulations

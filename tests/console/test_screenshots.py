@@ -25,7 +25,7 @@ def _size(path: Path) -> tuple[int, int]:
 def test_the_screenshots_of_the_main_pages_are_made(tmp_path: Path) -> None:
     # As a person runs it, in a process of its own (Playwright's driver of this test session
     # cannot be started twice in one thread).
-    completed = subprocess.run([sys.executable, "-m", "ledger.console.screenshots", "--out",
+    completed = subprocess.run([sys.executable, "-m", "ledger.demo.screenshots", "--out",
                                 str(tmp_path)], capture_output=True, text=True, timeout=600,
                                check=False)
 

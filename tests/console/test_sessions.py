@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from ledger.api import create_app
+from ledger.app import create_app
 from ledger.bootstrap import Ledger, build
 from ledger.infra.db.models import AuditEvent, ConsoleSession
 from ledger.service import administration

@@ -12,7 +12,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from ledger.api import create_app
+from ledger.app import create_app
 from ledger.bootstrap import Ledger
 from ledger.contract.notice import NoticeType, verify_notice
 from ledger.contract.webhook import public_key_bytes

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from ledger.api import create_app
+from ledger.app import create_app
 from ledger.bootstrap import Ledger, build
 from ledger.contract.resident_id import check_character
 from ledger.domain.outcomes import Reason, Status

@@ -14,7 +14,7 @@ from flask import Blueprint, flash, redirect, request
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import current_principal
 from ledger.console.admin.refusals import Explanation, explain, status_of
 from ledger.console.admin.text import _

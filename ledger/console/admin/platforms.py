@@ -9,7 +9,7 @@ from flask import abort, render_template, request, url_for
 from flask_babel import format_datetime
 from werkzeug.wrappers import Response
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import page
 from ledger.console.admin.blueprint import Change, blp, reading, submit
 from ledger.console.admin.forms import KeyForm, KeyRevocationForm, PlatformForm

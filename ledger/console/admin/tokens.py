@@ -9,7 +9,7 @@ from typing import Any
 from flask import render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import page
 from ledger.console.admin.blueprint import (
     PAGE_SIZE,

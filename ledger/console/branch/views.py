@@ -25,7 +25,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import current_principal, page
 from ledger.console.branch import labels
 from ledger.console.branch.day import BranchDay, read_branch_day

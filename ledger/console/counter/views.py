@@ -29,7 +29,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import current_principal, page
 from ledger.console.counter import labels
 from ledger.console.counter.forms import LookupForm, RedemptionForm

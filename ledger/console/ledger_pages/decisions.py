@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Field, StringField
 from wtforms.validators import DataRequired, ValidationError
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import page
 from ledger.console.ledger_pages.blueprint import blp
 from ledger.console.ledger_pages.filters import QueryForm

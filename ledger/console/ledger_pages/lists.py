@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import abort, render_template
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import page
 from ledger.console.ledger_pages.blueprint import as_json, blp
 from ledger.console.ledger_pages.filters import (

@@ -8,7 +8,7 @@ from flask import redirect, render_template
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import current_principal, page
 from ledger.console.jobs import job_page_url, register_result_page, start_job
 from ledger.console.ledger_pages import verification

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import DataRequired, Regexp
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import current_principal, page
 from ledger.console.ledger_pages.blueprint import template_helpers
 from ledger.console.ledger_pages.filters import (

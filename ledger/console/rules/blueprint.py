@@ -10,7 +10,7 @@ from flask import Blueprint
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import current_principal
 from ledger.console.rules.labels import (
     Town,

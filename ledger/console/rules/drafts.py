@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import current_principal, page
 from ledger.console.rules.blueprint import actor, blp, now
 from ledger.console.rules.forms import (

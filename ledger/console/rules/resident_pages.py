@@ -15,7 +15,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import current_principal, page
 from ledger.console.rules.blueprint import blp, known_towns
 from ledger.console.rules.forms import DecisionLookupForm, ExplanationForm, ResidentForm

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Response
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import page
 from ledger.console.jobs import job_page_url, start_job
 from ledger.console.rules.blueprint import actor, blp, known_towns, now

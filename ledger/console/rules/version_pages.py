@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 # WTForms 3.3's choices (tuples are deprecated); types-WTForms does not know it yet.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
-from ledger.api.context import current_ledger
+from ledger.app_context import current_ledger
 from ledger.console.access import current_principal, page
 from ledger.console.rules.blueprint import actor, blp, now
 from ledger.console.rules.forms import (

@@ -1,4 +1,4 @@
-"""The README's pictures of the console, made again: `python -m ledger.console.screenshots`.
+"""The README's pictures of the console, made again: `python -m ledger.demo.screenshots`.
 
 Runs `pointsledger demo --no-serve` in a scratch directory, serves that demo's console on a local
 port, and photographs its main pages as their users see them (in 简体中文, in Debian's Chromium
@@ -99,7 +99,7 @@ def _settings(work: Path) -> Settings:
 
 @contextmanager
 def _served(ledger: Ledger) -> Iterator[str]:
-    from ledger.api import create_app
+    from ledger.app import create_app
 
     server = make_server("127.0.0.1", 0, create_app(ledger=ledger), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
