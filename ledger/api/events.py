@@ -19,8 +19,8 @@ from ledger.api.problems import RETRY_AFTER_S, ProblemError
 from ledger.api.schemas import EventAcceptedSchema, EventEnvelopeSchema
 from ledger.contract.webhook import HEADER_NAMES
 from ledger.domain.outcomes import Outcome, Reason, Status
+from ledger.domain.verification import Delivery, VerifiedEvent
 from ledger.service.ports import EventQueue, QueueUnavailable
-from ledger.service.verification import Delivery, VerifiedEvent
 
 blp = Blueprint("events", __name__, description="Signed point events from the platforms")
 

@@ -14,10 +14,10 @@ from werkzeug.test import TestResponse
 
 from ledger.bootstrap import Ledger, build
 from ledger.contract.resident_id import check_character
+from ledger.domain.verification import Delivery
 from ledger.infra.db.models import ROLES
 from ledger.service import access
 from ledger.service.ports import QueueUnavailable
-from ledger.service.verification import Delivery
 from tests.support import unique_name
 
 BRANCH = "xiaoshan01"
