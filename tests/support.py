@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.contract.signing import EventSigner, SignedEvent
+from ledger.domain.verification import Delivery
 from ledger.service import registry
-from ledger.service.verification import Delivery
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "POINTSLEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

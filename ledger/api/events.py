@@ -20,7 +20,7 @@ from ledger.app_context import current_event_queue, current_ledger
 from ledger.contract.webhook import HEADER_NAMES
 from ledger.domain.outcomes import Outcome, Reason, Status
 from ledger.domain.ports import EventQueue, QueueUnavailable
-from ledger.service.verification import Delivery, VerifiedEvent
+from ledger.domain.verification import Delivery, VerifiedEvent
 
 blp = Blueprint("events", __name__, description="Signed point events from the platforms")
 

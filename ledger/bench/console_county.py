@@ -23,12 +23,12 @@ from ledger.bench.county import Month
 from ledger.bootstrap import Ledger
 from ledger.contract.signing import EventSigner
 from ledger.domain.outcomes import Status
+from ledger.domain.verification import Delivery
 from ledger.infra.db.models import Platform, Simulation
 from ledger.service import access, administration
 from ledger.service.access import Principal
 from ledger.service.counter import catalog
 from ledger.service.ingest import Ingestor
-from ledger.service.verification import Delivery
 
 ACTOR = "bench-console"
 BRANCH = branch_code(1)

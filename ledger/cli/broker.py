@@ -20,7 +20,7 @@ from ledger.cli.common import expected_errors, fail, ledger_context
 from ledger.infra.amqp.batch_ingest import database_unavailable
 from ledger.infra.amqp.consumer import LedgerConsumer
 from ledger.infra.amqp.stage_one import StageOneAhead
-from ledger.infra.db.consumer_lock import ConsumerLock
+from ledger.infra.db.locks import ConsumerLock
 from ledger.infra.db.migrate import alembic_config
 from ledger.runtime.broker import BrokerAccessRefused, describe_broker_error
 from ledger.runtime.topology import (

@@ -11,11 +11,32 @@ span at most HISTOGRAM_BUCKETS_MAX buckets and the largest change is at most tha
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger.domain.scoring import MonthRow
+
 HISTOGRAM_BUCKETS_MAX = 20
 NICE_STEPS = (1, 2, 5)
+
+
+def home_platform(platforms: Iterable[str], rows: Iterable[MonthRow],
+                  months: Container[str]) -> str:
+    """The platform a resident is counted under in a simulation's figures: of `platforms`
+    (every platform they have an entry on), the one where they earned the most net points
+    (awarded - revoked) in `months`, the candidate rule set's window; ties, and a resident who
+    earned nothing there, go to the first of their platforms in alphabetical order.
+
+    This is the rule's definition. The PostgreSQL statement of
+    `ledger.service.rules.population` computes it in SQL, relying on a cell's net never being
+    negative (the CHECK that revoked <= awarded); tests/rules/test_simulation.py holds that
+    statement to this function resident by resident."""
+    net = dict.fromkeys(platforms, 0)
+    for row in rows:
+        if row.month in months:
+            net[row.platform] += row.awarded - row.revoked
+    return min(net, key=lambda code: (-net[code], code))
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.domain.outcomes import Outcome, Reason
+from ledger.domain.verification import Delivery, VerifiedEvent, verify_delivery
 from ledger.service.appending import BatchAppender
 from ledger.service.keyring import Keyring, load_keyring, registered_keys
-from ledger.service.verification import Delivery, VerifiedEvent, verify_delivery
 
 Clock = Callable[[], datetime]
 # Runs first inside each append transaction; raises to refuse the batch (see ConsumerLock).

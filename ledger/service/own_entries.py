@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from ledger.contract.categories import EntryKind
 from ledger.domain.entry import LedgerEntry, next_entry_hash
+from ledger.infra.db.locks import lock_chain_head
 from ledger.infra.db.models import Balance, LedgerEntryRow
-from ledger.service.appending import lock_chain_head
 from ledger.service.projections import ProjectionDeltas
 
 OWN_KINDS = (EntryKind.REDEEMED, EntryKind.REDEMPTION_REVERSED)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from ledger.contract.categories import EntryKind
-from ledger.infra.db.bulk import add_up_rows
+from ledger.infra.db.bulk import add_to_existing_rows, add_up_rows
 from ledger.infra.db.models import Balance, MonthlyContribution
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -69,12 +70,22 @@ class ProjectionDeltas:
             {"resident": resident, "platform": platform, **values}
             for (resident, platform), values in self.balances.items()
         ]
-        contribution_rows = [
-            {"resident": resident, "platform": platform, "category": category, "month": month,
-             **values}
-            for (resident, platform, category, month), values in self.contributions.items()
-        ]
         add_up_rows(session, Balance.__table__, balance_rows,  # type: ignore[arg-type]
                     BALANCE_FIELDS)
-        add_up_rows(session, MonthlyContribution.__table__,  # type: ignore[arg-type]
-                    contribution_rows, CONTRIBUTION_FIELDS)
+        # Invariant (CHECK revoked <= awarded): a cell never revokes more than it awarded. A
+        # revocation restates a recorded award (same resident, platform, category and points)
+        # and counts in that award's month and category, and an award is revoked at most once
+        # (ledger.domain.deciding): what a cell revokes, it awarded first. A batch may still
+        # revoke more in a cell than it awards there, when the award was recorded by an earlier
+        # batch: that cell exists, and the row is only added to it, never proposed as a new row.
+        table = MonthlyContribution.__table__
+        adds: list[dict[str, Any]] = []
+        revokes_earlier: list[dict[str, Any]] = []
+        for (resident, platform, category, month), values in self.contributions.items():
+            rows = revokes_earlier if values["revoked"] > values["awarded"] else adds
+            rows.append({"resident": resident, "platform": platform, "category": category,
+                         "month": month, **values})
+        add_up_rows(session, table, adds, CONTRIBUTION_FIELDS)  # type: ignore[arg-type]
+        updated = add_to_existing_rows(session, table,  # type: ignore[arg-type]
+                                       revokes_earlier, CONTRIBUTION_FIELDS)
+        assert updated == len(revokes_earlier), "a revocation's award has no contribution cell"

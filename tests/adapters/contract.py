@@ -24,8 +24,8 @@ from ledger.contract.categories import EventType
 from ledger.contract.resident_id import pseudonym, synthetic_id_number
 from ledger.contract.signing import EventSigner
 from ledger.contract.webhook import key_id_for, public_key_bytes
+from ledger.domain.verification import Delivery, VerifiedEvent, verify_delivery
 from ledger.service.keyring import Keyring, RegisteredKey
-from ledger.service.verification import Delivery, VerifiedEvent, verify_delivery
 from tests.support import TEST_PEPPER
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)

@@ -44,8 +44,8 @@ from ledger.contract.categories import Category, EventType
 from ledger.contract.resident_id import synthetic_id_number
 from ledger.contract.signing import EventSigner
 from ledger.contract.webhook import key_id_for, public_key_bytes
+from ledger.domain.verification import Delivery, VerifiedEvent, verify_delivery
 from ledger.service.keyring import Keyring, RegisteredKey
-from ledger.service.verification import Delivery, VerifiedEvent, verify_delivery
 from tests.adapters.contract import NOW
 from tests.support import TEST_PEPPER
 

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from ledger.bootstrap import Ledger
-from ledger.service.appending import CHAIN_LOCK_KEY
+from ledger.infra.db.locks import CHAIN_LOCK_KEY
 from ledger.service.chain_audit import audit_chain
 from tests.amqp.scenario import Scenario, stream
 from tests.amqp.support import (

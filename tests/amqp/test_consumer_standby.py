@@ -15,13 +15,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from ledger.bootstrap import Ledger
-from ledger.infra.db.consumer_lock import (
+from ledger.infra.db.locks import (
     APPLICATION_NAME,
+    CHAIN_LOCK_KEY,
     CONSUMER_LOCK_KEY,
     ConsumerLock,
     ConsumerLockLost,
 )
-from ledger.service.appending import CHAIN_LOCK_KEY
 from ledger.service.chain_audit import audit_chain
 from tests.amqp.scenario import stream
 from tests.amqp.support import (

@@ -18,11 +18,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.bootstrap import Ledger, build
 from ledger.contract.signing import EventSigner, event_body
 from ledger.domain.outcomes import Reason
+from ledger.domain.verification import Delivery
 from ledger.infra.amqp import stage_one as stage_one_module
 from ledger.infra.amqp.stage_one import OUTSTANDING_MAX, StageOneAhead
 from ledger.infra.amqp.stage_one_wire import Verified
 from ledger.service import registry
-from ledger.service.verification import Delivery
 from tests.conftest import make_settings
 from tests.support import register_platform
 

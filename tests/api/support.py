@@ -16,8 +16,8 @@ from ledger.bootstrap import Ledger, build
 from ledger.contract.resident_id import check_character
 from ledger.domain.ports import QueueUnavailable
 from ledger.domain.roles import BRANCH_ROLES, PLATFORM_ROLES, ROLES
+from ledger.domain.verification import Delivery
 from ledger.service import access
-from ledger.service.verification import Delivery
 from tests.support import unique_name
 
 BRANCH = "xiaoshan01"

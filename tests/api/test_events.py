@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from ledger.app import create_app
 from ledger.bootstrap import Ledger
 from ledger.contract.signing import EventSigner
+from ledger.domain.verification import Delivery
 from ledger.service import registry
-from ledger.service.verification import Delivery
 from tests.api.support import FakeEventQueue, Tokens, bearer, in_broker_mode, post_delivery
 from tests.support import PlatformFixture
 

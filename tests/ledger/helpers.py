@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from ledger.bootstrap import Ledger
-from ledger.domain.outcomes import Outcome
+from ledger.contract.signing import EventSigner
+from ledger.domain.outcomes import Outcome, Reason, Status
+from ledger.domain.verification import Delivery
 from ledger.infra.db.models import (
     Balance,
     LedgerEntryRow,
@@ -19,8 +22,7 @@ from ledger.infra.db.models import (
     Rejection,
 )
 from ledger.service.platform_seq import gaps_of
-from ledger.service.verification import Delivery
-from tests.support import TEST_PEPPER
+from tests.support import TEST_PEPPER, PlatformFixture
 
 BALANCE_COLUMNS = ("earned", "deducted", "revoked", "redeemed", "spendable")
 
@@ -119,3 +121,36 @@ def invoke(database_url: str, *arguments: str, **environment: str | None) -> Res
     }
     env.update({f"POINTSLEDGER_{name.upper()}": value for name, value in environment.items()})
     return CliRunner().invoke(cli, list(arguments), env=env, catch_exceptions=False)
+
+
+def raw_delivery(platform: PlatformFixture, body: bytes, webhook_id: str = "raw-1",
+                 timestamp: int | None = None) -> Delivery:
+    """Exact bytes, validly signed by the platform: only the body itself can be wrong."""
+    signed = platform.signer.sign_body(webhook_id, body, timestamp)
+    return Delivery(signed.body, signed.headers, "http")
+
+
+def signed_by_a_stranger(platform: PlatformFixture) -> Delivery:
+    stranger = EventSigner(Ed25519PrivateKey.generate())
+    signed = stranger.sign(platform.event())
+    return Delivery(signed.body, signed.headers, "http")
+
+
+def assert_rejected_and_kept(ledger: Ledger, delivery: Delivery, reason: Reason) -> Outcome:
+    """The outcome is the rejection, and the rejections table holds the input whole."""
+    before = snapshot(ledger)
+    outcome = ingest_one(ledger, delivery)
+    assert outcome.status is Status.REJECTED, outcome
+    assert outcome.reason is reason, outcome
+    kept = rejections(ledger)[-1]
+    assert kept.reason == reason.value
+    assert kept.body == delivery.body
+    assert kept.body_size == len(delivery.body)
+    assert kept.headers == lowered(delivery.headers)
+    assert kept.detail == outcome.detail and kept.detail
+    assert (kept.errors or {}) == outcome.errors
+    after = snapshot(ledger)
+    assert after.rejection_count == before.rejection_count + 1
+    assert replace(after, rejection_count=before.rejection_count) == before, \
+        "a rejected event changed the ledger"
+    return outcome

@@ -6,7 +6,7 @@ from typing import Any
 
 from ledger.bootstrap import Ledger
 from ledger.domain.outcomes import Status
-from ledger.service.verification import Delivery
+from ledger.domain.verification import Delivery
 from tests.ledger.helpers import balance, contributions
 from tests.support import RESIDENT_A, RESIDENT_B, PlatformFixture
 

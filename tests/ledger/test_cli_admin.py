@@ -27,9 +27,9 @@ from ledger.bootstrap import Ledger, build
 from ledger.contract.signing import EventSigner
 from ledger.contract.webhook import decode_private_key, encode_public_key, public_key_bytes
 from ledger.domain.outcomes import Reason, Status
+from ledger.domain.verification import Delivery
 from ledger.infra.db.models import ApiToken, AuditEvent, Branch, Platform, PlatformKey, User
 from ledger.service.access import authenticate, verify_password
-from ledger.service.verification import Delivery
 from tests.conftest import make_settings
 from tests.ledger.helpers import invoke, now_s
 from tests.support import TEST_PEPPER, PlatformFixture

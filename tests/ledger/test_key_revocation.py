@@ -16,9 +16,9 @@ import pytest
 
 from ledger.bootstrap import Ledger, build
 from ledger.domain.outcomes import Reason, Status
+from ledger.domain.verification import VerifiedEvent
 from ledger.service import registry
 from ledger.service.errors import Conflict
-from ledger.service.verification import VerifiedEvent
 from tests.conftest import make_settings
 from tests.ledger.helpers import balance, entries, ingest_one, rejections
 from tests.support import RESIDENT_A, PlatformFixture, register_platform

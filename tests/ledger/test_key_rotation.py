@@ -10,8 +10,8 @@ from ledger.bootstrap import Ledger
 from ledger.contract.signing import EventSigner, event_body
 from ledger.contract.webhook import sign
 from ledger.domain.outcomes import Reason, Status
+from ledger.domain.verification import Delivery
 from ledger.service import registry
-from ledger.service.verification import Delivery
 from tests.ledger.helpers import entries, ingest_one, now_s
 from tests.support import PlatformFixture
 

@@ -24,9 +24,9 @@ from sqlalchemy import select
 
 from ledger.bootstrap import build
 from ledger.domain.outcomes import Outcome, Reason, Status
+from ledger.domain.verification import Delivery
 from ledger.infra.db.models import LedgerEntryRow
 from ledger.service.chain_audit import audit_chain
-from ledger.service.verification import Delivery
 from tests.conftest import make_settings
 from tests.ledger.helpers import balance, contributions, seq_tracking
 from tests.support import RESIDENT_A, RESIDENT_B, PlatformFixture, register_platform

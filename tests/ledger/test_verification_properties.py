@@ -18,6 +18,7 @@ from ledger.contract.signing import event_body
 from ledger.contract.webhook import TIMESTAMP_MAX_S, encode_public_key, key_id_for
 from ledger.domain.keyring import Keyring, RegisteredKey
 from ledger.domain.outcomes import Outcome, Reason, Status
+from ledger.domain.verification import Delivery, VerifiedEvent, verify_delivery
 from ledger.infra.amqp.stage_one_helper import verify_all
 from ledger.infra.amqp.stage_one_wire import (
     decode_request,
@@ -27,7 +28,6 @@ from ledger.infra.amqp.stage_one_wire import (
     frame,
     unmarshal,
 )
-from ledger.service.verification import Delivery, VerifiedEvent, verify_delivery
 from tests.support import RESIDENT_A
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)

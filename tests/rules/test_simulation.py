@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ledger.bootstrap import Ledger, build
 from ledger.contract.categories import Category
+from ledger.domain.impact import home_platform
 from ledger.domain.ruleset import parse_ruleset
 from ledger.domain.scoring import MonthRow, choose_terms, compute_score, window
 from ledger.infra.db.models import Balance, MonthlyContribution
@@ -261,14 +262,6 @@ def test_the_database_statement_agrees_with_the_domain_model(
     assert in_database.uplift_changes == streamed.uplift_changes
 
 
-def _home(rows: list[MonthRow], months: set[str]) -> str:
-    net = dict.fromkeys({row.platform for row in rows}, 0)
-    for row in rows:
-        if row.month in months:
-            net[row.platform] += row.awarded - row.revoked
-    return min(net, key=lambda code: (-net[code], code))
-
-
 @pytest.mark.postgres
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -286,7 +279,8 @@ def test_the_database_scores_each_resident_as_the_domain_model_does(
     expected = {}
     for resident, resident_rows in by_resident.items():
         score = compute_score(rules, resident_rows, AS_OF)
-        expected[resident] = ResidentScore(_home(resident_rows, months), score.score,
+        home = home_platform({row.platform for row in resident_rows}, resident_rows, months)
+        expected[resident] = ResidentScore(home, score.score,
                                            score.active_months, score.deductions,
                                            choose_terms(rules, score).tier)
     assert computed == expected

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ledger.domain.outcomes import Outcome, Status
+from ledger.domain.verification import Delivery, VerifiedEvent
 from ledger.infra.amqp.backoff import Backoff
-from ledger.infra.db.consumer_lock import ConsumerLockLost
+from ledger.infra.db.locks import ConsumerLockLost
 from ledger.service.ingest import Guard, Ingestor
-from ledger.service.verification import Delivery, VerifiedEvent
 
 log = logging.getLogger(__name__)
 

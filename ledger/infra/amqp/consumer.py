@@ -49,7 +49,7 @@ from ledger.infra.amqp.batch_ingest import (
 from ledger.infra.amqp.messages import delivery_from_message
 from ledger.infra.amqp.stage_one import StageOneAhead
 from ledger.infra.amqp.stage_one_wire import Verified
-from ledger.infra.db.consumer_lock import ConsumerLock, ConsumerLockLost
+from ledger.infra.db.locks import ConsumerLock, ConsumerLockLost
 from ledger.runtime.broker import (
     ACCESS_REFUSED_ERRORS,
     BROKER_ERRORS,

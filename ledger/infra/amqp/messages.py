@@ -5,8 +5,8 @@ from __future__ import annotations
 import pika
 
 from ledger.contract.webhook import HEADER_NAMES
+from ledger.domain.verification import Delivery
 from ledger.runtime.broker import header_text
-from ledger.service.verification import Delivery
 
 CHANNEL = "amqp"
 

@@ -36,6 +36,7 @@ from datetime import datetime
 from functools import wraps
 from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
+from ledger.domain.verification import Delivery
 from ledger.infra.amqp.stage_one_wire import (
     FRAME_HEADER,
     Verified,
@@ -45,7 +46,6 @@ from ledger.infra.amqp.stage_one_wire import (
     unmarshal,
 )
 from ledger.service.ingest import Ingestor
-from ledger.service.verification import Delivery
 
 log = logging.getLogger(__name__)
 

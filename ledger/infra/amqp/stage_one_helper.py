@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from ledger.domain.keyring import Keyring
+from ledger.domain.verification import Delivery, verify_delivery
 from ledger.infra.amqp.stage_one_wire import (
     Verified,
     decode_request,
@@ -28,7 +29,6 @@ from ledger.infra.amqp.stage_one_wire import (
     frame,
     read_frame,
 )
-from ledger.service.verification import Delivery, verify_delivery
 
 
 def verify_all(deliveries: Sequence[Delivery], keyring: Keyring, now: datetime,

@@ -19,7 +19,7 @@ from ledger.contract.categories import Category, EventType
 from ledger.contract.envelope import Envelope
 from ledger.domain.keyring import Keyring, RegisteredKey
 from ledger.domain.outcomes import Outcome, Reason, Status
-from ledger.service.verification import Delivery, VerifiedEvent
+from ledger.domain.verification import Delivery, VerifiedEvent
 
 FRAME_HEADER = struct.Struct(">I")
 # marshal's format version 4 is read by every Python 3.4 and later.

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, TextClause, insert, text
+from sqlalchemy import Table, TextClause, bindparam, insert, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -80,6 +80,32 @@ def add_up_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]],
                     {column: array_literal([row[column] for row in rows]) for column in columns})
 
 
+def add_to_existing_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]],
+                         counters: tuple[str, ...]) -> int:
+    """UPDATE … SET counter = counter + the row's counter, for rows whose primary key exists;
+    how many rows were updated. For additions that must never be proposed as new rows (a
+    CHECK constraint is checked on an upsert's proposed row too, before it meets the conflict).
+
+    Rows must have distinct primary keys. On PostgreSQL one constant statement over arrays.
+    """
+    if not rows:
+        return 0
+    keys = [column.name for column in table.primary_key.columns]
+    if session.get_bind().dialect.name != "postgresql":
+        statement = update(table).where(
+            *[table.c[key] == bindparam(f"key_{key}") for key in keys]
+        ).values({name: table.c[name] + bindparam(f"add_{name}") for name in counters})
+        result = session.execute(statement, [
+            {**{f"key_{key}": row[key] for key in keys},
+             **{f"add_{name}": row[name] for name in counters}} for row in rows])
+        return int(result.rowcount)  # type: ignore[attr-defined]
+    columns = [*keys, *counters]
+    result = session.execute(_unnest_update(table, tuple(counters)),
+                             {column: array_literal([row[column] for row in rows])
+                              for column in columns})
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def array_literal(values: Sequence[str | int | None]) -> str:
     """A PostgreSQL array literal (`{"a","b"}`, `{1,2}`), to be cast to its array type."""
     return "{" + ",".join([_array_element(value) for value in values]) + "}"
@@ -105,6 +131,21 @@ def _unnest_upsert(table: Table, counters: tuple[str, ...]) -> TextClause:
     # Identifiers come from our own table metadata, never from input.
     statement = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
     return text(f"{statement} ON CONFLICT ({keys}) DO UPDATE SET {updates}")
+
+
+@functools.cache
+def _unnest_update(table: Table, counters: tuple[str, ...]) -> TextClause:
+    keys = [column for column in table.primary_key.columns]
+    columns = [*keys, *[table.c[name] for name in counters]]
+    arrays = ", ".join(
+        f"CAST(:{column.name} AS {_ARRAY_TYPES[type(column.type).__name__]}[])"
+        for column in columns)
+    names = ", ".join(column.name for column in columns)
+    updates = ", ".join(f"{name} = {table.name}.{name} + added.{name}" for name in counters)
+    matches = " AND ".join(f"{table.name}.{key.name} = added.{key.name}" for key in keys)
+    # Identifiers come from our own table metadata, never from input.
+    return text(f"UPDATE {table.name} SET {updates} "  # noqa: S608
+                f"FROM unnest({arrays}) AS added({names}) WHERE {matches}")
 
 
 _ARRAY_TYPES = {"String": "text", "BigInteger": "bigint", "Integer": "integer"}

@@ -8,10 +8,9 @@ scaled to whole numbers, or numerics, and floored once), which the tests check r
 resident. On SQLite (the embedded mode, a small population) the rows are streamed in resident
 order through `ledger.domain.scoring`.
 
-A resident is anyone with a balance row (any entry at all). Their home platform is the one
-where they earned the most net points in the candidate's window; ties, and residents who earned
-nothing there, go to the first of their platforms in alphabetical order. The figures count every
-entry recorded in the window's months (SPEC §8: "as of now").
+A resident is anyone with a balance row (any entry at all), counted under their home platform
+(`ledger.domain.impact.home_platform`, the rule's one definition, which the statement follows).
+The figures count every entry recorded in the window's months (SPEC §8: "as of now").
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ledger.contract.categories import Category
-from ledger.domain.impact import ImpactTally, TermsPair
+from ledger.domain.impact import ImpactTally, TermsPair, home_platform
 from ledger.domain.ruleset import RuleSet
 from ledger.domain.scoring import MonthRow, Terms, choose_terms, compute_score, window
 from ledger.infra.db.models import Balance, MonthlyContribution, Platform
@@ -73,17 +72,9 @@ def _impact_streamed(session: Session, before: RuleSet | None, after: RuleSet,
         terms_before = NO_TERMS if before is None else \
             choose_terms(before, compute_score(before, rows, as_of))
         terms_after = choose_terms(after, compute_score(after, rows, as_of))
-        tally.add(_home(resident_platforms, rows, candidate_months),
+        tally.add(home_platform(resident_platforms, rows, candidate_months),
                   _pair(terms_before, terms_after))
     return tally
-
-
-def _home(platforms: Sequence[str], rows: Sequence[MonthRow], months: set[str]) -> str:
-    net = dict.fromkeys(platforms, 0)
-    for row in rows:
-        if row.month in months:
-            net[row.platform] += row.awarded - row.revoked
-    return min(net, key=lambda code: (-net[code], code))
 
 
 def _residents(session: Session, before: RuleSet | None, after: RuleSet, as_of: datetime
@@ -342,6 +333,9 @@ def _statement(versions: Sequence[_Version], windows: dict[str, _Version],
         scored.append(f"div(GREATEST(0, COALESCE(p.{p}_raw, 0)), {v.scale or 1}) AS {p}_score")
         scored.append(f"({active}) AS {p}_active")
         scored.append(f"COALESCE(p.{q.prefix}_deductions, 0) AS {p}_deductions")
+    # home_platform in SQL: the greatest net (no NULL: platforms without rows are left out),
+    # the first platform in code order that has it; if none is above 0, the first platform the
+    # resident has a balance on. The same as the function because no net is below 0.
     nets = ", ".join(f"p.net_{index}" for index in range(platform_count))
     greatest = f"GREATEST({nets})" if platform_count else "NULL"
     home_cases = " ".join(f"WHEN p.net_{index} = {greatest} THEN CAST(:platform_{index} AS text)"

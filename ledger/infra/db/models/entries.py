@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -100,10 +101,12 @@ class Balance(Base):
 class MonthlyContribution(Base):
     """Points per resident, platform, category and Asia/Shanghai month (SPEC §6), for the rules.
 
-    A revocation is counted in the month and category of the award it revokes.
+    A revocation is counted in the month and category of the award it revokes, so a cell never
+    revokes more than it awarded (how `ledger.service.projections` keeps that is said there).
     """
 
     __tablename__ = "monthly_contributions"
+    __table_args__ = (CheckConstraint("revoked <= awarded", name="revoked_within_awarded"),)
 
     resident: Mapped[str] = mapped_column(String(64), primary_key=True)
     platform: Mapped[str] = mapped_column(ForeignKey("platforms.code"), primary_key=True)

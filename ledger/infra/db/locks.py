@@ -1,4 +1,11 @@
-"""One ledger consumer at a time: a PostgreSQL advisory lock, held by a connection of its own.
+"""The ledger's two PostgreSQL advisory locks: the chain lock and the consumer lock.
+
+The chain lock serializes appenders: every transaction that appends an entry (a batch of
+events, a redemption at a counter) takes it before it reads the chain's head and the history it
+decides on, and holds it until it commits. On SQLite every transaction already begins IMMEDIATE,
+which holds the write lock.
+
+The consumer lock keeps one ledger consumer at a time, held by a connection of its own.
 
 Two consumers on one queue would each take every other batch, and could append a revocation
 before the award it withdraws (refused as unknown_revocation_target) or a platform's seqs out
@@ -19,17 +26,41 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from ledger.service.appending import CHAIN_LOCK_KEY
+from ledger.domain.deciding import ChainHead
+from ledger.domain.entry import GENESIS_HASH
+from ledger.infra.db.models import LedgerEntryRow
 
 log = logging.getLogger(__name__)
 
-# Any constant works: the same for every consumer of this database, and not the chain's key.
+# Any constants work: each the same for every appender (consumer) of this database, and the
+# two different from each other.
+CHAIN_LOCK_KEY = 0x504C4C47  # "PLLG"
 CONSUMER_LOCK_KEY = 0x504C434E  # "PLCN"
 APPLICATION_NAME = "pointsledger-consumer-lock"
+
+
+def lock_chain(session: Session) -> None:
+    """Serialize with every appender until the caller's transaction ends. Taken twice in one
+    transaction (the consumer's check, then the appender) it is still one: advisory locks
+    stack."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+
+
+def lock_chain_head(session: Session) -> ChainHead:
+    """Serialize appenders and return the last entry's seq and hash."""
+    lock_chain(session)
+    row = session.execute(
+        select(LedgerEntryRow.seq, LedgerEntryRow.entry_hash)
+        .order_by(LedgerEntryRow.seq.desc()).limit(1)
+    ).first()
+    if row is None:
+        return ChainHead(0, GENESIS_HASH)
+    return ChainHead(row.seq, bytes.fromhex(row.entry_hash))
 
 
 class ConsumerLockLost(Exception):
@@ -80,8 +111,7 @@ class ConsumerLock:
         check appends its batch before any batch of a consumer that took over after it."""
         if self._engine is None:
             return
-        # Taken again by the appender in the same transaction: advisory locks stack.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+        lock_chain(session)
         if self._held_by_us(session):
             return
         if self.try_acquire() and self._held_by_us(session):
