@@ -1,21 +1,28 @@
-"""What runs in the stage-one helper process: verifying, and nothing else.
+"""The stage-one helper process: verifies the batches its worker sends it, and nothing else.
 
-The process pool (verifying.py) imports this module in the helper; it imports no database or
-broker code, which keeps the helper small.
+Run by HelperProcess as `python -m ledger.worker.helper`. Requests and answers are frames
+(wire.py) on stdin and stdout, private pipes between the worker and this process. It imports no
+database or broker code, which keeps it small. It ends when its stdin closes: when the worker
+closes it, and also when the worker is killed.
+
+Requests are read by a thread of their own, so the worker can hand over the next batch while
+this one is verified: with both pipes full, a helper that only read between answers and a
+worker writing its next request would each wait for the other forever.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
+import queue
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 from datetime import datetime
+from typing import IO
 
 from ledger.domain.keyring import Keyring
 from ledger.service.verification import Delivery, verify_delivery
-from ledger.worker.wire import Verified, decode_request, encode_verdicts
+from ledger.worker.wire import Verified, decode_request, encode_verdicts, read_frame, write_frame
 
 
 def verify_all(deliveries: Sequence[Delivery], keyring: Keyring, now: datetime,
@@ -29,21 +36,23 @@ def verify_request(request: bytes) -> bytes:
     return encode_verdicts(verify_all(*decode_request(request)))
 
 
-def serve_the_worker() -> None:
-    """The helper's start: the worker alone decides when it ends.
+def _read_requests(stream: IO[bytes], requests: queue.SimpleQueue[bytes | None]) -> None:
+    while (request := read_frame(stream)) is not None:
+        requests.put(request)
+    requests.put(None)
 
-    A Ctrl-C or SIGTERM sent to the whole process group must not end the helper under the batch
-    in hand; and a worker killed outright must not leave it behind (the pool's pipes stay open
-    in the helper itself, so it would wait for its next batch forever).
-    """
+
+def main() -> None:
+    # The worker decides when to stop: a Ctrl-C or SIGTERM sent to the whole process group
+    # must not end the helper under the batch in hand.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    worker = multiprocessing.parent_process()
-    if worker is not None:
-        threading.Thread(target=_end_with, args=(worker,), name="end-with-the-worker",
-                         daemon=True).start()
+    requests: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    threading.Thread(target=_read_requests, args=(sys.stdin.buffer, requests),
+                     daemon=True).start()
+    while (request := requests.get()) is not None:
+        write_frame(sys.stdout.buffer, verify_request(request))
 
 
-def _end_with(worker: multiprocessing.process.BaseProcess) -> None:
-    worker.join()
-    os._exit(0)
+if __name__ == "__main__":
+    main()

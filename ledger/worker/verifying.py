@@ -5,52 +5,42 @@ history. Running it ahead in another process puts it on another core. A thread w
 appending thread and a verifying thread then hand the GIL to each other at every signature and
 every database round trip, and both run slower than one thread alone.
 
-The helper is the one process of a ProcessPoolExecutor. It is sent the keyring, the time and the
-allowed skew with each batch and runs exactly `verify_delivery`, the function Ingestor.verify
-runs (helper.py). The broker thread submits each batch as soon as it is cut; the append thread
-waits for that batch's future when it appends it, so the helper has work while the append waits
-for the database. At most BATCHES_IN_HAND_MAX batches are verified ahead, like the batches the
-worker holds.
+The helper (helper.py, started by HelperProcess) is sent the keyring, the time and the allowed
+skew with each batch and runs exactly `verify_delivery`, the function Ingestor.verify runs. The
+broker thread submits each batch as soon as it is cut; the append thread waits for that batch's
+future when it appends it, so the helper has work while the append waits for the database. At
+most BATCHES_IN_HAND_MAX batches are verified ahead, like the batches the worker holds.
 
-Whatever goes wrong with the helper (it cannot start, it died: BrokenProcessPool; it is wedged:
-no answer within RESULT_TIMEOUT_S), `result` answers None and the Ingestor verifies that batch
+Whatever goes wrong with the helper (it cannot start; it died: HelperEnded; it is wedged: no
+answer within RESULT_TIMEOUT_S), `result` answers None and the Ingestor verifies that batch
 itself, and the next ones for HELPER_RESTART_DELAY_S: the helper can make ingestion faster,
 never different. No lock is held while waiting for an answer, so a submit never waits behind it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import multiprocessing
-import os
-import signal
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
-from concurrent.futures import wait as wait_for_futures
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from concurrent.futures import CancelledError, Future
+from dataclasses import dataclass
 from datetime import datetime
 
 from ledger.service.ingest import Ingestor
 from ledger.service.verification import Delivery
 from ledger.worker.batches import BATCHES_IN_HAND_MAX
-from ledger.worker.helper import serve_the_worker, verify_request
+from ledger.worker.helper_process import HelperEnded, HelperProcess
 from ledger.worker.wire import Verified, decode_verdicts, encode_request
 
 log = logging.getLogger(__name__)
 
-# A fresh interpreter that imports only what verifying needs (helper.py): a forked copy of the
-# worker would carry the worker's memory, and forking a process with threads is unsafe.
-HELPER_START_METHOD = "spawn"
 # Far above the time a batch takes: only a wedged helper ever reaches it.
 RESULT_TIMEOUT_S = 60.0
 # After a failure, the batches are verified in-process for this long before trying again.
 HELPER_RESTART_DELAY_S = 60.0
-# How long closing waits for the batch the helper is verifying before it kills the helper.
+# How long closing waits for the helper to answer what it was sent before killing it.
 HELPER_EXIT_TIMEOUT_S = 10.0
 
 
@@ -60,16 +50,7 @@ class Ahead:
 
     deliveries: Sequence[Delivery]
     answer: Future[bytes]
-    pool: _Helper
-
-
-@dataclass(frozen=True, eq=False)
-class _Helper:
-    pool: ProcessPoolExecutor
-    # The helper's first task answers its process id (to kill it when it is wedged).
-    pid: Future[int]
-    # Every batch submitted and not yet verified, dropped ones included.
-    unfinished: list[Future[bytes]] = field(default_factory=list)
+    helper: HelperProcess
 
 
 class StageOneAhead:
@@ -78,7 +59,7 @@ class StageOneAhead:
         self._ingestor = ingestor
         self._clock = clock
         self._clock_skew_s = clock_skew_s
-        self._helper: _Helper | None = None
+        self._helper: HelperProcess | None = None
         self._unavailable_until = 0.0
         # Submitted and not yet asked for, oldest first.
         self._outstanding: deque[Ahead] = deque()
@@ -88,12 +69,7 @@ class StageOneAhead:
     @property
     def helper_pid(self) -> int | None:
         helper = self._helper
-        if helper is None:
-            return None
-        try:
-            return helper.pid.result(timeout=RESULT_TIMEOUT_S)
-        except Exception:  # it never started: the next submit finds it broken
-            return None
+        return None if helper is None else helper.pid
 
     def start(self) -> None:
         """Start the helper now, so that its start-up overlaps the broker connection."""
@@ -119,15 +95,13 @@ class StageOneAhead:
             if helper is None:
                 return None
             try:
-                answer = helper.pool.submit(verify_request, request)
-            except RuntimeError as error:  # BrokenProcessPool is one: the helper died
-                broken = error
+                ahead = Ahead(deliveries, helper.submit(request), helper)
+            except HelperEnded as error:
+                ended = error
             else:
-                ahead = Ahead(deliveries, answer, helper)
                 self._outstanding.append(ahead)
-                helper.unfinished[:] = [*(f for f in helper.unfinished if not f.done()), answer]
                 return ahead
-        self._fail(helper, broken)
+        self._fail(helper, ended)
         return None
 
     def result(self, ahead: Ahead | None) -> Verified | None:
@@ -144,7 +118,7 @@ class StageOneAhead:
         except CancelledError:
             return None
         except Exception as error:  # wedged, ended, or a garbled answer: all the same here
-            self._fail(ahead.pool, error)
+            self._fail(ahead.helper, error)
             return None
 
     def drop(self) -> None:
@@ -157,54 +131,34 @@ class StageOneAhead:
             helper, self._helper = self._helper, None
             self._drop_outstanding()
         if helper is not None:
-            _end(helper, kill=False)
+            helper.close(HELPER_EXIT_TIMEOUT_S)
 
     def _drop_outstanding(self) -> None:
         for ahead in self._outstanding:
-            ahead.answer.cancel()
+            ahead.answer.cancel()  # not sent yet: never sent
         self._outstanding.clear()
 
-    def _running_helper(self) -> _Helper | None:
+    def _running_helper(self) -> HelperProcess | None:
         if self._helper is not None:
             return self._helper
         if time.monotonic() < self._unavailable_until:
             return None
         try:
-            pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context(HELPER_START_METHOD),
-                initializer=serve_the_worker)
-            self._helper = _Helper(pool, pool.submit(os.getpid))
+            self._helper = HelperProcess()
         except OSError as error:
             self._note_failure(error)
-            return None
         return self._helper
 
-    def _fail(self, helper: _Helper, error: BaseException) -> None:
+    def _fail(self, helper: HelperProcess, error: BaseException) -> None:
         with self._lock:
             if self._helper is not helper:
                 return  # that helper is gone already
             self._helper = None
             self._drop_outstanding()
             self._note_failure(error)
-        # A helper that died is gone already; one that is wedged or garbled must be ended.
-        _end(helper, kill=not isinstance(error, BrokenProcessPool))
+        helper.kill()  # a wedged or garbled helper must not answer anything more
 
     def _note_failure(self, error: BaseException) -> None:
         log.warning("the stage-one helper failed (%s); verifying in-process for %.0f s",
                     type(error).__name__, HELPER_RESTART_DELAY_S)
         self._unavailable_until = time.monotonic() + HELPER_RESTART_DELAY_S
-
-
-def _end(helper: _Helper, kill: bool) -> None:
-    """Let the helper finish the batch it is verifying, unless it is to be killed at once; kill
-    it if it does not finish in time; then wait for its process to end."""
-    for answer in helper.unfinished:
-        answer.cancel()  # those not begun
-    if not kill:
-        kill = bool(wait_for_futures(helper.unfinished, timeout=HELPER_EXIT_TIMEOUT_S).not_done)
-    if kill and helper.pid.done() and not helper.pid.cancelled() \
-            and helper.pid.exception() is None:
-        # Still our child until the pool collects it: the pid cannot have been reused.
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(helper.pid.result(), signal.SIGKILL)
-    helper.pool.shutdown(wait=True, cancel_futures=True)

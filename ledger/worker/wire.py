@@ -1,19 +1,20 @@
-"""What the worker and its stage-one helper process send each other: marshal bytes.
+"""What the worker and its stage-one helper process send each other: marshal frames.
 
 A request is the deliveries, the keyring, the time and the allowed skew; an answer is one
 verdict per delivery. Both are plain tuples, lists, dicts, strings, bytes and numbers in one
 `marshal` dump: several times faster, in both processes, than pickling the dataclasses
-themselves, and the process pool then only pickles one bytes object each way. They travel only
-between a worker and the helper it started. The decoding side rebuilds exactly the objects the
-other side had: `decode_verdicts(encode_verdicts(v), deliveries) == v`.
+themselves. Each travels as a frame, a 4-byte big-endian length and the dump, and only over the
+private pipes between a worker and the helper it started. The decoding side rebuilds exactly the
+objects the other side had: `decode_verdicts(encode_verdicts(v), deliveries) == v`.
 """
 
 from __future__ import annotations
 
 import marshal
+import struct
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from ledger.contract.categories import Category, EventType
 from ledger.contract.envelope import Envelope
@@ -21,6 +22,7 @@ from ledger.domain.keyring import Keyring, RegisteredKey
 from ledger.domain.outcomes import Outcome, Reason, Status
 from ledger.service.verification import Delivery, VerifiedEvent
 
+FRAME_HEADER = struct.Struct(">I")
 # marshal's format version 4 is read by every Python 3.4 and later.
 MARSHAL_VERSION = 4
 # An encoded Outcome has this many fields; an encoded VerifiedEvent has more.
@@ -30,12 +32,28 @@ Verified = list[VerifiedEvent | Outcome]
 Request = tuple[list[Delivery], Keyring, datetime, int]
 
 
+def write_frame(stream: IO[bytes], payload: bytes) -> None:
+    stream.write(FRAME_HEADER.pack(len(payload)))
+    stream.write(payload)
+    stream.flush()
+
+
+def read_frame(stream: IO[bytes]) -> bytes | None:
+    """The next frame's payload, or None at the end of the stream (the other side ended)."""
+    header = stream.read(FRAME_HEADER.size)
+    if len(header) < FRAME_HEADER.size:
+        return None
+    (length,) = FRAME_HEADER.unpack(header)
+    payload = stream.read(length)
+    return payload if len(payload) == length else None
+
+
 def _dump(payload: Any) -> bytes:
     return marshal.dumps(payload, MARSHAL_VERSION)
 
 
 def _load(data: bytes) -> Any:
-    # Only bytes from the other end of our own process pool are ever decoded here.
+    # Only frames from the other end of our own private pipe are ever decoded here.
     return marshal.loads(data)  # noqa: S302
 
 

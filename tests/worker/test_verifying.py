@@ -179,7 +179,7 @@ def test_a_helper_that_died_mid_batch_leaves_the_verifying_to_the_ingestor(
     assert ahead is not None
     os.kill(pid, signal.SIGKILL)
 
-    assert stage_one.result(ahead) is None  # BrokenProcessPool: the Ingestor verifies it
+    assert stage_one.result(ahead) is None  # HelperEnded: the Ingestor verifies it
     assert stage_one.submit(deliveries) is None  # in-process for a while, not a restart loop
     assert stage_one.helper_pid is None
     assert not Path(f"/proc/{pid}").exists()
