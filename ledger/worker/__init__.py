@@ -3,13 +3,14 @@
 
 One thread owns the broker connection (loop.py): it receives, cuts the messages into batches
 (batches.py) and hands each batch at once to the stage-one helper process, which checks the
-signatures ahead (verifying.py, a one-process pool), and to the append thread (appending.py,
-a one-thread executor), which appends the batches one after another, each in one transaction
-(ingestion.py). Only after that commit does the broker thread ack the batch's deliveries (one
-`basic_ack(multiple=True)`): a delivery is never acked before its batch is in the database.
-The broker thread goes on receiving while a batch waits for the database, so the next batches
-are in hand, and verified, by the time it commits. batches.py holds the rules that decide
-whether an event could be lost or counted twice, as pure code tested on its own.
+signatures ahead (verifying.py; helper_process.py and helper.py the two ends of its pipes), and
+to the append thread (appending.py, a one-thread executor), which appends the batches one after
+another, each in one transaction (ingestion.py). Only after that commit does the broker thread
+ack the batch's deliveries (one `basic_ack(multiple=True)`): a delivery is never acked before
+its batch is in the database. The broker thread goes on receiving while a batch waits for the
+database, so the next batches are in hand, and verified, by the time it commits. batches.py
+holds the rules that decide whether an event could be lost or counted twice, as pure code
+tested on its own.
 
 Only the holder of the ledger's consumer lock (ConsumerLock) consumes (standby.py): a worker
 started beside another stands by, without a broker connection, until the lock is free, and one

@@ -135,8 +135,8 @@ class LedgerConsumer:
         """Connected, once this worker holds the lock and the broker answers; False if stopped
         first."""
         try:
-            return retry_call(self._connect_holding_the_lock, transient=self._reconnectable,
-                              outage=self._broker_outage, pause=self._stop.sleep)
+            retry_call(self._connect_holding_the_lock, transient=self._reconnectable,
+                       outage=self._broker_outage, pause=self._stop.sleep)
         except GaveUp:
             return False
         except ACCESS_REFUSED_ERRORS as error:
@@ -144,23 +144,24 @@ class LedgerConsumer:
             raise BrokerAccessRefused(
                 "RabbitMQ refuses the user, password or vhost of "
                 f"POINTSLEDGER_AMQP_URL ({type(error).__name__})") from None
+        return True
 
     def _reconnectable(self, error: BaseException) -> bool:
         refused = not self._connected_once and isinstance(error, ACCESS_REFUSED_ERRORS)
         return isinstance(error, BROKER_ERRORS) and not refused
 
-    def _connect_holding_the_lock(self) -> bool:
+    def _connect_holding_the_lock(self) -> None:
+        """GaveUp when stopped first (not an outage's end: nothing to say about the broker)."""
         if self._stop.requested:
-            return False
+            raise GaveUp
         if self._lock is not None and not wait_for_the_lock(self._lock, self._stop):
-            return False
+            raise GaveUp
         try:
             self._connect()
         except BaseException:
             self._close_connection()
             raise
         self._connected_once = True
-        return True
 
     def _consume_until_lost(self) -> None:
         """Until stopped and drained, or until this connection is lost or the lock is."""
@@ -172,6 +173,8 @@ class LedgerConsumer:
             self._forget_channel()
         except BROKER_ERRORS as error:
             self._forget_channel()
+            if self._stop.requested:
+                return  # stopping anyway: no reconnection to announce
             self._broker_outage.failed(error, RETRY_DELAY_S_MIN)
             # The first pause of the back-off, then reconnect (retry_call's pauses after that).
             self._stop.sleep(RETRY_DELAY_S_MIN)
