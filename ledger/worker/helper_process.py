@@ -1,10 +1,11 @@
 """The stage-one helper process, seen from the worker: requests in, futures of answers out.
 
-Why not a ProcessPoolExecutor: measured with `pointsledger bench ingest`, one costs the
-worker about 20 MB of its 150 MB target. A pool that spawns its process needs named semaphores,
-and with them a resource-tracker process (13 MB on its own); its child runs the worker's
-`__main__` again (under `pointsledger consume`, the whole CLI); and every request stays pickled
-in the pool until it is answered. A fork would copy the worker's whole memory, threads and all.
+Why not a ProcessPoolExecutor: with one, `pointsledger bench ingest` measured the worker's
+peak memory at 153 MB, over its 150 MB target (this design: as before it, 131-135 MB). A pool
+that spawns its process needs named semaphores, and with them a resource-tracker process (13 MB
+on its own); its child runs the worker's `__main__` again (under `pointsledger consume`, the
+whole CLI); and every request stays in the pool until it is answered. A forked pool would copy
+the worker's whole memory, and its threads' locks.
 So the helper is a plain `python -m ledger.worker.helper` on two private pipes, one request and
 one answer per frame (wire.py), in order; what the pool would give is kept: a Future per request,
 a timeout on it (the caller's), and every unanswered future failed with HelperEnded when the
