@@ -17,9 +17,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.bootstrap import Ledger
 from ledger.cli.common import expected_errors, fail, ledger_context
-from ledger.infra.amqp.batch_ingest import database_unavailable
-from ledger.infra.amqp.consumer import LedgerConsumer
-from ledger.infra.amqp.stage_one import StageOneAhead
 from ledger.infra.db.locks import ConsumerLock
 from ledger.infra.db.migrate import alembic_config
 from ledger.runtime.broker import BrokerAccessRefused, describe_broker_error
@@ -34,6 +31,9 @@ from ledger.runtime.topology import (
 )
 from ledger.service import registry
 from ledger.settings import Settings
+from ledger.worker.ingestion import database_unavailable
+from ledger.worker.loop import LedgerConsumer
+from ledger.worker.verifying import StageOneAhead
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import pytest
 from ledger.bootstrap import Ledger
 from ledger.domain.outcomes import Outcome
 from ledger.domain.verification import Delivery, VerifiedEvent
-from ledger.infra.amqp.consumer import LedgerConsumer
 from ledger.runtime.topology import DEAD_QUEUE, DELIVERY_LIMIT, connection_parameters
 from ledger.service.ingest import Guard, Ingestor
+from ledger.worker.loop import LedgerConsumer
 from tests.amqp.support import Published, entries, publish, ready_messages, wait_until
 from tests.support import PlatformFixture
 

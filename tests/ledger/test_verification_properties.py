@@ -19,15 +19,8 @@ from ledger.contract.webhook import TIMESTAMP_MAX_S, encode_public_key, key_id_f
 from ledger.domain.keyring import Keyring, RegisteredKey
 from ledger.domain.outcomes import Outcome, Reason, Status
 from ledger.domain.verification import Delivery, VerifiedEvent, verify_delivery
-from ledger.infra.amqp.stage_one_helper import verify_all
-from ledger.infra.amqp.stage_one_wire import (
-    decode_request,
-    decode_verdicts,
-    encode_request,
-    encode_verdicts,
-    frame,
-    unmarshal,
-)
+from ledger.worker.helper import verify_request
+from ledger.worker.wire import decode_verdicts, encode_request
 from tests.support import RESIDENT_A
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -122,9 +115,8 @@ def test_a_signed_event_with_a_timestamp_no_moment_holds_is_timestamp_skew(stamp
 @given(batch=st.lists(deliveries(), min_size=1, max_size=20))
 def test_the_helper_wire_carries_every_input_to_the_same_outcome(batch: list[Delivery]) -> None:
     """What the stage-one helper does with a request, without the process around it (the
-    process itself is fed hostile batches in tests/amqp/test_stage_one.py)."""
-    request = unmarshal(frame(encode_request(batch, KEYRING, NOW, SKEW_S))[4:])
-    answer = unmarshal(frame(encode_verdicts(verify_all(*decode_request(request))))[4:])
+    process itself is fed hostile batches in tests/worker/test_verifying.py)."""
+    answer = verify_request(encode_request(batch, KEYRING, NOW, SKEW_S))
 
     verdicts = decode_verdicts(answer, batch)
 

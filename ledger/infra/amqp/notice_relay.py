@@ -2,16 +2,15 @@
 
 Notices are written in the transaction of the redemption they tell; this relay sends them
 oldest first with confirms and `mandatory`, and marks each published only once the broker
-confirmed it. While the broker is down the notices wait in the outbox and the relay retries with
-capped back-off. A crash between the confirm and the mark sends a notice again with the same
-`notice_id`, which the platform's adapter applies once.
+confirmed it. While the broker is down the notices wait in the outbox and the relay retries
+(`retry_call`: capped back-off with jitter). A crash between the confirm and the mark sends a
+notice again with the same `notice_id`, which the platform's adapter applies once.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -19,10 +18,10 @@ import pika
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.infra.amqp.backoff import Backoff
 from ledger.infra.db.models import OutboundNotice
 from ledger.runtime.broker import BROKER_ERRORS, describe_broker_error
 from ledger.runtime.pipelined import OutgoingMessage, PipelinedPublisher, PublishFailed
+from ledger.runtime.retry import GaveUp, Outage, pause_until, retry_call
 from ledger.runtime.topology import (
     OUTBOUND_EXCHANGE,
     connection_parameters,
@@ -34,8 +33,6 @@ log = logging.getLogger(__name__)
 CONNECTION_ROLE = "notices"
 BATCH_SIZE_MAX = 500
 IDLE_WAIT_S = 1.0
-RETRY_DELAY_S_MIN = 0.5
-RETRY_DELAY_S_MAX = 30.0
 RELAY_ERRORS: tuple[type[BaseException], ...] = (PublishFailed, *BROKER_ERRORS)
 
 
@@ -48,6 +45,9 @@ class NoticeRelay:
         self._publisher: PipelinedPublisher | None = None
         self._declared: set[str] = set()
         self._stop = threading.Event()
+        self._broker_outage = Outage(log, "cannot publish notices (%s); they wait in the outbox",
+                                     "publishing notices again after %.1f s",
+                                     describe=_describe_relay_error)
         self.published = 0
 
     def stop(self) -> None:
@@ -76,29 +76,24 @@ class NoticeRelay:
 
     def run(self) -> None:
         """Until stop(): publish, wait for news, and back off while the broker is down."""
-        backoff = Backoff(RETRY_DELAY_S_MIN, RETRY_DELAY_S_MAX)
-        down_since: float | None = None
         try:
             while not self._stop.is_set():
                 try:
-                    self.publish_pending()
-                except RELAY_ERRORS as error:
-                    if down_since is None:
-                        down_since = time.monotonic()
-                        log.warning("cannot publish notices (%s); they wait in the outbox",
-                                    error if isinstance(error, PublishFailed)
-                                    else describe_broker_error(error))
-                    self._declared.clear()
-                    self._stop.wait(backoff.next_delay_s())
-                    continue
-                if down_since is not None:
-                    log.warning("publishing notices again after %.1f s",
-                                time.monotonic() - down_since)
-                    down_since = None
-                    backoff.reset()
+                    retry_call(self._publish_or_forget_declared, transient=_relay_error,
+                               outage=self._broker_outage, pause=pause_until(self._stop))
+                except GaveUp:
+                    break
                 self._stop.wait(IDLE_WAIT_S)
         finally:
             self.close()
+
+    def _publish_or_forget_declared(self) -> None:
+        try:
+            self.publish_pending()
+        except RELAY_ERRORS:
+            # The queues are declared again on the next connection: one may have gone meanwhile.
+            self._declared.clear()
+            raise
 
     def close(self) -> None:
         """Close the broker connection kept between batches."""
@@ -133,6 +128,14 @@ class NoticeRelay:
         publisher, self._publisher = self._publisher, None
         if publisher is not None:
             publisher.close()
+
+
+def _relay_error(error: BaseException) -> bool:
+    return isinstance(error, RELAY_ERRORS)
+
+
+def _describe_relay_error(error: BaseException) -> str:
+    return str(error) if isinstance(error, PublishFailed) else describe_broker_error(error)
 
 
 def outbox_status(session: Session) -> dict[str, int]:

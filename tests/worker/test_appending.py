@@ -1,5 +1,5 @@
-"""The consumer's append thread: batches appended in the order handed over, nothing appended
-after a failure until the consumer has dealt with it, and nothing running once abandoned."""
+"""The worker's append thread: batches appended in the order handed over, nothing appended
+after a failure until the broker thread has dealt with it, and nothing running once abandoned."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from ledger.infra.amqp.append_thread import AppendThread, Finished
+from ledger.worker.appending import AppendLine, Finished
 
 WAIT_S = 10.0
 
@@ -39,8 +39,8 @@ def appends() -> Appends:
 
 
 @pytest.fixture
-def thread(appends: Appends) -> Iterator[AppendThread[int, str]]:
-    appender = AppendThread[int, str](appends, "test-append")
+def thread(appends: Appends) -> Iterator[AppendLine[int, str]]:
+    appender = AppendLine[int, str](appends, "test-append")
     appender.start()
     yield appender
     for gate in appends.gates.values():
@@ -48,7 +48,7 @@ def thread(appends: Appends) -> Iterator[AppendThread[int, str]]:
     appender.close()
 
 
-def _collect(appender: AppendThread[int, str], count: int) -> list[Finished[int, str]]:
+def _collect(appender: AppendLine[int, str], count: int) -> list[Finished[int, str]]:
     finished: list[Finished[int, str]] = []
     deadline = time.monotonic() + WAIT_S
     while len(finished) < count and time.monotonic() < deadline:
@@ -63,7 +63,7 @@ def _waker() -> tuple[Callable[[], None], list[int]]:
 
 
 def test_jobs_finish_in_the_order_handed_over_and_each_wakes_the_caller(
-        thread: AppendThread[int, str], appends: Appends) -> None:
+        thread: AppendLine[int, str], appends: Appends) -> None:
     wake, woken = _waker()
     for job in range(20):
         thread.hand_over(job, wake)
@@ -77,7 +77,7 @@ def test_jobs_finish_in_the_order_handed_over_and_each_wakes_the_caller(
 
 
 def test_after_a_failure_no_later_job_runs_until_the_rest_is_abandoned(
-        thread: AppendThread[int, str], appends: Appends) -> None:
+        thread: AppendLine[int, str], appends: Appends) -> None:
     wake, _ = _waker()
     appends.failing.add(1)
     for job in range(4):
@@ -97,7 +97,7 @@ def test_after_a_failure_no_later_job_runs_until_the_rest_is_abandoned(
 
 
 def test_abandon_waits_for_the_running_job_and_drops_the_ones_not_begun(
-        thread: AppendThread[int, str], appends: Appends) -> None:
+        thread: AppendLine[int, str], appends: Appends) -> None:
     wake, _ = _waker()
     appends.gates[0] = threading.Event()
     for job in range(3):
@@ -117,7 +117,12 @@ def test_abandon_waits_for_the_running_job_and_drops_the_ones_not_begun(
 
 
 def test_close_ends_the_thread(appends: Appends) -> None:
-    appender = AppendThread[int, str](appends, "test-append-close")
+    appender = AppendLine[int, str](appends, "test-append-close")
     appender.start()
+    wake, _ = _waker()
+    appender.hand_over(1, wake)
+    assert [item.job for item in _collect(appender, 1)] == [1]
+    assert any(running.name.startswith("test-append-close") for running in threading.enumerate())
     appender.close()
-    assert not any(running.name == "test-append-close" for running in threading.enumerate())
+    assert not any(running.name.startswith("test-append-close")
+                   for running in threading.enumerate())

@@ -1,10 +1,11 @@
-"""What the consumer and its stage-one helper say to each other, as marshal frames.
+"""What the worker and its stage-one helper process send each other: marshal frames.
 
-Frames are a 4-byte big-endian length and a `marshal` dump of plain tuples, lists, dicts,
-strings, bytes and numbers. marshal is several times faster than pickling the dataclasses
-themselves, in both processes, and the frames only ever travel over the private pipes between a
-consumer and the helper it started. The decoding side rebuilds exactly the objects the other
-side had: `decode_verdicts(encode_verdicts(v), deliveries) == v`.
+A request is the deliveries, the keyring, the time and the allowed skew; an answer is one
+verdict per delivery. Both are plain tuples, lists, dicts, strings, bytes and numbers in one
+`marshal` dump: several times faster, in both processes, than pickling the dataclasses
+themselves. Each travels as a frame, a 4-byte big-endian length and the dump, and only over the
+private pipes between a worker and the helper it started. The decoding side rebuilds exactly the
+objects the other side had: `decode_verdicts(encode_verdicts(v), deliveries) == v`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import marshal
 import struct
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from ledger.contract.categories import Category, EventType
 from ledger.contract.envelope import Envelope
@@ -24,46 +25,49 @@ from ledger.domain.verification import Delivery, VerifiedEvent
 FRAME_HEADER = struct.Struct(">I")
 # marshal's format version 4 is read by every Python 3.4 and later.
 MARSHAL_VERSION = 4
-
-Verified = list[VerifiedEvent | Outcome]
-Request = tuple[list[Delivery], Keyring, datetime, int]
 # An encoded Outcome has this many fields; an encoded VerifiedEvent has more.
 OUTCOME_FIELDS = 9
 
-
-def frame(payload: Any) -> bytes:
-    data = marshal.dumps(payload, MARSHAL_VERSION)
-    return FRAME_HEADER.pack(len(data)) + data
+Verified = list[VerifiedEvent | Outcome]
+Request = tuple[list[Delivery], Keyring, datetime, int]
 
 
-def read_frame(stream: BinaryIO) -> Any | None:
-    """The next frame's payload, or None at the end of the stream."""
+def write_frame(stream: IO[bytes], payload: bytes) -> None:
+    stream.write(FRAME_HEADER.pack(len(payload)))
+    stream.write(payload)
+    stream.flush()
+
+
+def read_frame(stream: IO[bytes]) -> bytes | None:
+    """The next frame's payload, or None at the end of the stream (the other side ended)."""
     header = stream.read(FRAME_HEADER.size)
     if len(header) < FRAME_HEADER.size:
         return None
     (length,) = FRAME_HEADER.unpack(header)
-    data = stream.read(length)
-    if len(data) < length:
-        return None
-    return unmarshal(data)
+    payload = stream.read(length)
+    return payload if len(payload) == length else None
 
 
-def unmarshal(data: bytes) -> Any:
+def _dump(payload: Any) -> bytes:
+    return marshal.dumps(payload, MARSHAL_VERSION)
+
+
+def _load(data: bytes) -> Any:
     # Only frames from the other end of our own private pipe are ever decoded here.
     return marshal.loads(data)  # noqa: S302
 
 
 def encode_request(deliveries: Sequence[Delivery], keyring: Keyring, now: datetime,
-                   clock_skew_s: int) -> tuple[Any, ...]:
+                   clock_skew_s: int) -> bytes:
     keys = {platform: [(key.key_id, key.public_key, _moment(key.signed_before),
                         _moment(key.received_before), key.compromised) for key in listed]
             for platform, listed in keyring.keys_by_platform.items()}
-    return ([(d.body, d.headers if type(d.headers) is dict else dict(d.headers), d.channel)
-             for d in deliveries], keys, now.isoformat(), clock_skew_s)
+    return _dump(([(d.body, d.headers if type(d.headers) is dict else dict(d.headers), d.channel)
+                   for d in deliveries], keys, now.isoformat(), clock_skew_s))
 
 
-def decode_request(payload: tuple[Any, ...]) -> Request:
-    deliveries, keys, now, clock_skew_s = payload
+def decode_request(request: bytes) -> Request:
+    deliveries, keys, now, clock_skew_s = _load(request)
     keyring = Keyring({platform: [RegisteredKey(key_id, public_key, _parse_moment(signed_before),
                                                 _parse_moment(received_before), compromised)
                                   for key_id, public_key, signed_before, received_before,
@@ -73,8 +77,8 @@ def decode_request(payload: tuple[Any, ...]) -> Request:
             datetime.fromisoformat(now), clock_skew_s)
 
 
-def encode_verdicts(verdicts: Sequence[VerifiedEvent | Outcome]) -> list[tuple[Any, ...]]:
-    """A verified event without its delivery (the consumer holds it), or a refusal."""
+def encode_verdicts(verdicts: Sequence[VerifiedEvent | Outcome]) -> bytes:
+    """A verified event without its delivery (the worker holds it), or a refusal."""
     encoded: list[tuple[Any, ...]] = []
     for verdict in verdicts:
         if isinstance(verdict, VerifiedEvent):
@@ -88,11 +92,11 @@ def encode_verdicts(verdicts: Sequence[VerifiedEvent | Outcome]) -> list[tuple[A
                             verdict.event_id, None if verdict.reason is None
                             else verdict.reason.value, verdict.errors, verdict.seq,
                             verdict.entry_hash, verdict.rejection_id))
-    return encoded
+    return _dump(encoded)
 
 
-def decode_verdicts(payload: Sequence[tuple[Any, ...]],
-                    deliveries: Sequence[Delivery]) -> Verified:
+def decode_verdicts(answer: bytes, deliveries: Sequence[Delivery]) -> Verified:
+    payload = _load(answer)
     if len(payload) != len(deliveries):
         raise ValueError(f"{len(payload)} verdicts for {len(deliveries)} deliveries")
     verdicts: Verified = []

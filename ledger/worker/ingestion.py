@@ -1,68 +1,43 @@
-"""One batch of deliveries → the ledger, with the consumer's failure policy (SPEC §5).
+"""One batch of deliveries → the ledger, with the worker's failure policy (SPEC §5).
 
-- Database unavailable: the same batch is retried with capped back-off; its messages stay unacked
-  meanwhile (the caller's broker thread keeps the connection alive).
+- Database unavailable: the same batch is retried (`retry_call`: capped back-off with jitter);
+  its messages stay unacked meanwhile (the broker thread keeps the connection alive). The
+  outage is logged once as it begins and once as it ends, however many batches it holds up.
 - Any other error (a poison message): the batch is retried one message at a time; a message that
   still fails is returned to the queue, whose delivery limit dead-letters it, and the others are
   recorded and acked as usual.
 - Another consumer took the ledger's lock (ConsumerLockLost): nothing is appended, the error
   goes to the caller, which gives way.
 
-The result says which deliveries to ack and nack, and how many events were recorded, duplicate
-or rejected; the caller acks and nacks after `ingest` returned, that is after the commit.
+The Settlement says which deliveries were committed and which to return; the broker thread
+acks and nacks after `ingest` returned, that is after the commit (batches.py).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ledger.domain.outcomes import Outcome, Status
 from ledger.domain.verification import Delivery, VerifiedEvent
-from ledger.infra.amqp.backoff import Backoff
 from ledger.infra.db.locks import ConsumerLockLost
+from ledger.runtime.retry import (
+    RETRY_DELAY_S_MAX,
+    RETRY_DELAY_S_MIN,
+    GaveUp,
+    Outage,
+    Pause,
+    retry_call,
+)
 from ledger.service.ingest import Guard, Ingestor
+from ledger.worker.batches import Received, Settlement
 
 log = logging.getLogger(__name__)
 
-retry_delay_s_min = 0.5
-retry_delay_s_max = 30.0
-
 Verified = Sequence[VerifiedEvent | Outcome]
-# Waits about that many seconds without raising; False when the batch should be given up
-# (the consumer is stopping, or its broker connection is gone). Called from the append thread.
-Wait = Callable[[float], bool]
-
-
-@dataclass(frozen=True)
-class Received:
-    """One message taken from the queue, not yet settled."""
-
-    delivery_tag: int
-    delivery: Delivery
-    message_id: str | None
-
-
-@dataclass(frozen=True)
-class Settlement:
-    """What to tell the broker about one batch once `ingest` returned."""
-
-    messages: Sequence[Received]
-    # The whole batch is committed: one `basic_ack(multiple=True)` up to its last tag may do.
-    all_committed: bool = False
-    acks: list[int] = field(default_factory=list)
-    nacks: list[int] = field(default_factory=list)
-    outcomes: Counter[Status] = field(default_factory=Counter)
-
-    @property
-    def left_unacked(self) -> bool:
-        settled = len(self.messages) if self.all_committed else len(self.acks) + len(self.nacks)
-        return settled < len(self.messages)
 
 
 def database_unavailable(error: BaseException) -> bool:
@@ -77,11 +52,16 @@ class _GiveUp(Exception):
 
 
 class BatchIngestion:
-    def __init__(self, ingestor: Ingestor, wait: Wait, guard: Guard | None = None) -> None:
+    def __init__(self, ingestor: Ingestor, pause: Pause, guard: Guard | None = None) -> None:
+        """`pause` waits between attempts during an outage, in the append thread; it answers
+        False once the worker is stopping or its channel is gone (the batch is given up)."""
         self._ingestor = ingestor
-        self._wait = wait
+        self._pause = pause
         self._guard = guard
-        self._outage_since: float | None = None
+        self._outage = Outage(
+            log, "the database is unavailable (%s); keeping the messages in hand unacked and "
+            f"retrying every {RETRY_DELAY_S_MIN} to {RETRY_DELAY_S_MAX} s",
+            "the database is available again after %.1f s")
 
     def ingest(self, messages: Sequence[Received], verified: Verified | None) -> Settlement:
         """`verified` is stage one done ahead for these messages, or None to do it here."""
@@ -129,34 +109,14 @@ class BatchIngestion:
 
     def _ingest_with_retry(self, deliveries: list[Delivery], verified: Verified | None,
                            ) -> Counter[Status]:
-        backoff = Backoff(retry_delay_s_min, retry_delay_s_max)
-        while True:
-            try:
-                outcomes = self._ingestor.ingest(deliveries, verified=verified,
-                                                 guard=self._guard)
-            except Exception as error:
-                if not database_unavailable(error):
-                    raise
-                self._note_outage(error, len(deliveries))
-                if not self._wait(backoff.next_delay_s()):
-                    log.warning("giving up during a database outage: %d messages stay unacked "
-                                "and will be delivered again", len(deliveries))
-                    raise _GiveUp from None
-                continue
-            self._note_recovery()
-            return Counter(outcome.status for outcome in outcomes)
+        def attempt() -> list[Outcome]:
+            return self._ingestor.ingest(deliveries, verified=verified, guard=self._guard)
 
-    def _note_outage(self, error: BaseException, messages: int) -> None:
-        if self._outage_since is not None:
-            return  # one warning per outage, not one per retry
-        self._outage_since = time.monotonic()
-        log.warning("the database is unavailable (%s); keeping %d messages unacked and retrying "
-                    "every %s to %s s", type(error).__name__, messages, retry_delay_s_min,
-                    retry_delay_s_max)
-
-    def _note_recovery(self) -> None:
-        if self._outage_since is None:
-            return
-        log.warning("the database is available again after %.1f s",
-                    time.monotonic() - self._outage_since)
-        self._outage_since = None
+        try:
+            outcomes = retry_call(attempt, transient=database_unavailable, outage=self._outage,
+                                  pause=self._pause)
+        except GaveUp:
+            log.warning("giving up during a database outage: %d messages stay unacked and will "
+                        "be delivered again", len(deliveries))
+            raise _GiveUp from None
+        return Counter(outcome.status for outcome in outcomes)

@@ -1,4 +1,5 @@
-"""The stage-one helper process verifies exactly as the Ingestor does, or steps aside."""
+"""The stage-one helper process verifies exactly as the Ingestor does, or steps aside: when it
+died mid-batch, when it is wedged, and whenever it cannot answer, the Ingestor verifies."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from ledger.bootstrap import Ledger, build
 from ledger.contract.signing import EventSigner, event_body
 from ledger.domain.outcomes import Reason
 from ledger.domain.verification import Delivery
-from ledger.infra.amqp import stage_one as stage_one_module
-from ledger.infra.amqp.stage_one import OUTSTANDING_MAX, StageOneAhead
-from ledger.infra.amqp.stage_one_wire import Verified
 from ledger.service import registry
+from ledger.worker import verifying
+from ledger.worker.batches import BATCHES_IN_HAND_MAX
+from ledger.worker.verifying import StageOneAhead
+from ledger.worker.wire import Verified
 from tests.conftest import make_settings
 from tests.support import register_platform
 
@@ -110,10 +112,10 @@ def test_two_batches_ahead_are_answered_in_order_even_when_larger_than_a_pipe(
     first = [platform.delivery(channel="amqp") for _ in range(1500)]
     second = [platform.delivery(channel="amqp") for _ in range(1500)]
 
-    first_ticket, second_ticket = stage_one.submit(first), stage_one.submit(second)
+    first_ahead, second_ahead = stage_one.submit(first), stage_one.submit(second)
 
-    assert stage_one.result(first_ticket) == embedded_ledger.ingestor.verify(first)
-    assert stage_one.result(second_ticket) == embedded_ledger.ingestor.verify(second)
+    assert stage_one.result(first_ahead) == embedded_ledger.ingestor.verify(first)
+    assert stage_one.result(second_ahead) == embedded_ledger.ingestor.verify(second)
 
 
 def test_batches_submitted_by_one_thread_while_another_collects_get_their_own_verdicts(
@@ -121,21 +123,21 @@ def test_batches_submitted_by_one_thread_while_another_collects_get_their_own_ve
     """The consumer's broker thread submits while its append thread waits for answers."""
     platform = register_platform(embedded_ledger.sessions)
     batches = [[platform.delivery(channel="amqp") for _ in range(300)] for _ in range(8)]
-    tickets: queue.Queue[int | None] = queue.Queue()
-    # Submitted and not yet answered: at most OUTSTANDING_MAX, as the consumer's batches in hand.
-    room = threading.Semaphore(OUTSTANDING_MAX)
+    submitted: queue.Queue[verifying.Ahead | None] = queue.Queue()
+    # Submitted and not yet answered: at most as many as the worker's batches in hand.
+    room = threading.Semaphore(BATCHES_IN_HAND_MAX)
     answers: list[Verified | None] = []
 
     def collect() -> None:
         for _ in batches:
-            answers.append(stage_one.result(tickets.get(timeout=30)))
+            answers.append(stage_one.result(submitted.get(timeout=30)))
             room.release()
 
     collector = threading.Thread(target=collect)
     collector.start()
     for batch in batches:
         assert room.acquire(timeout=30)
-        tickets.put(stage_one.submit(batch))
+        submitted.put(stage_one.submit(batch))
     collector.join(timeout=60)
 
     assert not collector.is_alive()
@@ -145,37 +147,42 @@ def test_batches_submitted_by_one_thread_while_another_collects_get_their_own_ve
 def test_a_batch_beyond_the_most_outstanding_drops_the_oldest_one(
         embedded_ledger: Ledger, stage_one: StageOneAhead) -> None:
     deliveries = _deliveries(embedded_ledger)
-    parts = [deliveries[index:index + 2] for index in range(0, 2 * (OUTSTANDING_MAX + 1), 2)]
+    parts = [deliveries[index:index + 2]
+             for index in range(0, 2 * (BATCHES_IN_HAND_MAX + 1), 2)]
     assert all(parts)
-    tickets = [stage_one.submit(part) for part in parts]
+    submitted = [stage_one.submit(part) for part in parts]
 
-    assert stage_one.result(tickets[0]) is None  # dropped: the Ingestor verifies it itself
-    for ticket, part in zip(tickets[1:], parts[1:], strict=True):
-        assert stage_one.result(ticket) == embedded_ledger.ingestor.verify(part)
+    assert stage_one.result(submitted[0]) is None  # dropped: the Ingestor verifies it itself
+    for ahead, part in zip(submitted[1:], parts[1:], strict=True):
+        assert stage_one.result(ahead) == embedded_ledger.ingestor.verify(part)
 
 
-def test_asking_for_a_later_batch_drops_the_earlier_one(
+def test_batches_asked_for_out_of_order_each_get_their_own_verdicts(
         embedded_ledger: Ledger, stage_one: StageOneAhead) -> None:
     deliveries = _deliveries(embedded_ledger)
     earlier, later = stage_one.submit(deliveries[:4]), stage_one.submit(deliveries[4:])
 
     assert stage_one.result(later) == embedded_ledger.ingestor.verify(deliveries[4:])
+    assert stage_one.result(earlier) == embedded_ledger.ingestor.verify(deliveries[:4])
+    # Each batch is answered once.
     assert stage_one.result(earlier) is None
-    # The helper is still in step: the next batch gets its own verdicts.
-    assert stage_one.result(stage_one.submit(deliveries)) == \
-        embedded_ledger.ingestor.verify(deliveries)
 
 
-def test_a_helper_that_died_leaves_the_verifying_to_the_ingestor(
+def test_a_helper_that_died_mid_batch_leaves_the_verifying_to_the_ingestor(
         embedded_ledger: Ledger, stage_one: StageOneAhead) -> None:
-    deliveries = _deliveries(embedded_ledger)
-    ticket = stage_one.submit(deliveries)
-    assert ticket is not None and stage_one.helper_pid is not None
-    os.kill(stage_one.helper_pid, signal.SIGKILL)
+    platform = register_platform(embedded_ledger.sessions)
+    deliveries = [platform.delivery(channel="amqp") for _ in range(1500)]
+    stage_one.start()
+    pid = stage_one.helper_pid
+    assert pid is not None
+    ahead = stage_one.submit(deliveries)
+    assert ahead is not None
+    os.kill(pid, signal.SIGKILL)
 
-    assert stage_one.result(ticket) is None
+    assert stage_one.result(ahead) is None  # HelperEnded: the Ingestor verifies it
     assert stage_one.submit(deliveries) is None  # in-process for a while, not a restart loop
     assert stage_one.helper_pid is None
+    assert not Path(f"/proc/{pid}").exists()
 
 
 def test_closing_ends_the_helper(stage_one: StageOneAhead) -> None:
@@ -190,17 +197,21 @@ def test_closing_ends_the_helper(stage_one: StageOneAhead) -> None:
 def test_a_wedged_helper_does_not_wedge_the_consumer(
         embedded_ledger: Ledger, stage_one: StageOneAhead,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A stopped helper takes no more of a request than the pipe holds, and answers nothing."""
-    monkeypatch.setattr(stage_one_module, "RESULT_TIMEOUT_S", 0.5)
-    monkeypatch.setattr(stage_one_module, "HELPER_EXIT_TIMEOUT_S", 0.5)
+    """A stopped helper takes no more of a request than the pipe holds, and answers nothing:
+    no answer within RESULT_TIMEOUT_S, and the helper is killed."""
+    monkeypatch.setattr(verifying, "RESULT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(verifying, "HELPER_EXIT_TIMEOUT_S", 0.5)
     platform = register_platform(embedded_ledger.sessions)
     deliveries = [platform.delivery(channel="amqp") for _ in range(1500)]
     stage_one.start()
-    assert stage_one.helper_pid is not None
-    os.kill(stage_one.helper_pid, signal.SIGSTOP)
+
+    pid = stage_one.helper_pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
 
     started = time.monotonic()
-    ticket = stage_one.submit(deliveries)
-    assert stage_one.result(ticket) is None
+    ahead = stage_one.submit(deliveries)
+    assert stage_one.result(ahead) is None
     assert time.monotonic() - started < 5
     assert stage_one.helper_pid is None  # given up on (and killed): verified in-process for now
+    assert not Path(f"/proc/{pid}").exists()
