@@ -94,7 +94,10 @@ def ed25519_public_key(key: VerifierKey, signature_type: int) -> Ed25519PublicKe
             f"not {signature_type:#04x}")
     if len(key.public_key) != KEY_LENGTH_BYTES:
         raise KeyMalformed(f"the verifier key {key.name} does not hold a 32-byte Ed25519 key")
-    return Ed25519PublicKey.from_public_bytes(key.public_key)
+    try:
+        return Ed25519PublicKey.from_public_bytes(key.public_key)
+    except ValueError:
+        raise KeyMalformed(f"the verifier key {key.name} is not an Ed25519 public key") from None
 
 
 def parse_signer_key(text: str, signature_type: int) -> tuple[str, Ed25519PrivateKey]:
@@ -123,7 +126,6 @@ def signer_key_text(name: str, signature_type: int, private_key: Ed25519PrivateK
     identifier = key_id(name, signature_type, public_key_bytes(private_key))
     material = encode_base64(bytes([signature_type]) + seed)
     return f"{SIGNER_KEY_PREFIX}{name}+{identifier:08x}+{material}"
-
 
 
 @dataclass(frozen=True)
