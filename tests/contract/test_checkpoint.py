@@ -58,6 +58,21 @@ SIGSUM_NOTE = (f"{SIGSUM_ORIGIN}\n1\nKgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
                f"— {SIGSUM_ORIGIN} 7BKT0gOfNZ1J0So9unY3BZtm2YkPIoNYM/dce0Z2avJDs8dxN6ts9bOSwwrVrb"
                "jm6P9K3ZxpK6jJngOG6YvGGzV/lwo=\n")
 
+# Three checkpoints of another sigsum log, signed by the key below, from FiloSottile/torchwood,
+# internal/witness/witness_test.go (TestRace): (size, root hash, signature line's base64).
+SIGSUM_RACE_PUBLIC_KEY = bytes.fromhex(
+    "ffdc2d4d98e4124d3feaf788c0c2f9abfd796083d1f0495437f302ec79cf100f")
+SIGSUM_RACE_ORIGIN = ("sigsum.org/v1/tree/"
+                      "4d6d8825a6bb689d459628312889dfbb0bcd41b5211d9e1ce768b0ff0309e562")
+SIGSUM_RACE_CHECKPOINTS = [
+    (1, "KgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+     "UgIom7fPZTqpxWWhyjWduBvTvGVqsokMbqTArsQilegKoFBJQjUFAmQ0+YeSPM3wfUQMFSzVnnNuWRTYrajXpNUbIQY="),
+    (3, "RcCI1Nk56ZcSmIEfIn0SleqtV7uvrlXNccFx595Iwl0=",
+     "UgIom2VbtIcdFbwFAy1n7s6IkAxIY6J/GQOTuZF2ORV39d75cbAj2aQYwyJre36kezNobZs4SUUdrcawfAB8WVrx6go="),
+    (5, "QrtXrQZCCvpIgsSmOsah7HdICzMLLyDfxToMql9WTjY=",
+     "UgIomw/EOJmWi0i1FQsOj+etB7F8IccFam/jgd6wzRns4QPVmyEZtdvl1U2KEmLOZ/ASRcWJi0tW90dJWAShei7sDww="),
+]
+
 # Signer keys of transparency-dev/formats, log/note_test.go.
 LOG_SKEY = "PRIVATE+KEY+Log+2271c621+AdEIq9FLRQni54Wg68T96VJO+iayOaulswav2DUMKgvQ"
 LOG_VKEY = "Log+2271c621+AemuH5ooBpEPcr+W8onrjA1NfuzBVHdezakU81Ekarvs"
@@ -112,6 +127,21 @@ def test_a_sigsum_log_checkpoint_verifies_under_a_vkey_made_from_its_public_key(
     vkey = VerifierKey(SIGSUM_ORIGIN, identifier, SIGNATURE_TYPE_ED25519, SIGSUM_PUBLIC_KEY).text()
     checkpoint, _ = open_checkpoint(SIGSUM_NOTE, SIGSUM_ORIGIN, Verifier.from_vkey(vkey))
     assert (checkpoint.size, checkpoint.root_hash) == (1, b"*" + bytes(31))
+
+
+@pytest.mark.parametrize(("size", "root", "signature"), SIGSUM_RACE_CHECKPOINTS)
+def test_published_checkpoints_of_a_growing_log_verify(size: int, root: str,
+                                                       signature: str) -> None:
+    public_key = SIGSUM_RACE_PUBLIC_KEY
+    identifier = key_id(SIGSUM_RACE_ORIGIN, SIGNATURE_TYPE_ED25519, public_key)
+    verifier = Verifier.from_vkey(
+        VerifierKey(SIGSUM_RACE_ORIGIN, identifier, SIGNATURE_TYPE_ED25519, public_key).text())
+    message = f"{SIGSUM_RACE_ORIGIN}\n{size}\n{root}\n\n— {SIGSUM_RACE_ORIGIN} {signature}\n"
+    checkpoint, _ = open_checkpoint(message, SIGSUM_RACE_ORIGIN, verifier)
+    assert checkpoint.size == size
+    with pytest.raises(SignatureInvalid):
+        open_checkpoint(message.replace(f"\n{size}\n", f"\n{size + 1}\n"), SIGSUM_RACE_ORIGIN,
+                        verifier)
 
 
 def test_a_checkpoint_of_another_log_is_refused() -> None:
