@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.contract.merkle import Frontier, leaf_hash, root_from_leaf_hashes
+from ledger.contract.merkle import (
+    Frontier,
+    inclusion_proof,
+    leaf_hash,
+    root_from_leaf_hashes,
+    root_from_stored,
+    verify_inclusion,
+)
 from ledger.contract.tiles import (
-    TILE_WIDTH_HASHES,
     EntryBundle,
     EntryBundleInvalid,
     EntryTooLarge,
@@ -179,49 +187,84 @@ def test_new_tiles_are_what_the_larger_tree_has_and_the_smaller_lacks(a: int, b:
 
 
 # --- Contents ------------------------------------------------------------------------------------
-SIZE = 70_000
-LEAF_HASHES = [leaf_hash(i.to_bytes(4, "big")) for i in range(SIZE)]
+# The tree of letsencrypt/boulder, trees/tiles/tiles_test.go (TestStorageCorrectness): 66000
+# entries, testEntryBody(i) = 00 00 00 01 ‖ "entry-<i>-" ‖ "x"·(i mod 37), three tile levels high,
+# whose root that test pins.
+BOULDER_SIZE = 66_000
+BOULDER_ROOT = base64.b64decode("+AWMUCk19n0KCYumG1DKQ4dW3hcS8C/ygvZB7mP5NOU=")
+ENTRIES = [b"\x00\x00\x00\x01entry-%d-" % i + b"x" * (i % 37) for i in range(BOULDER_SIZE)]
+LEAF_HASHES = [leaf_hash(entry) for entry in ENTRIES]
 NODES: dict[tuple[int, int], bytes] = {(0, i): hash_ for i, hash_ in enumerate(LEAF_HASHES)}
-_frontier = Frontier()
+FRONTIER = Frontier()
 for _hash in LEAF_HASHES:
-    NODES.update({(level, index): node for level, index, node in _frontier.append(_hash)})
+    NODES.update({(level, index): node for level, index, node in FRONTIER.append(_hash)})
 
 
 def stored(level: int, index: int) -> bytes:
     return NODES[(level, index)]
 
 
+# What a server publishes: every tile of the tree, by path.
+PUBLISHED = {tile.path: tile_data(tile, stored) for tile in tiles_for_size(BOULDER_SIZE)}
+
+
+def from_published_tiles(level: int, index: int) -> bytes:
+    """`hash_at` as a mirror computes it: from the published tiles alone, full or partial."""
+    wanted = tile_of_node(level, index)
+    for tile in tiles_for_size(BOULDER_SIZE):
+        if (tile.level, tile.index) == (wanted.level, wanted.index):
+            return node_from_tile(level, index, PUBLISHED[tile.path])
+    raise AssertionError(f"no tile holds node ({level}, {index})")
+
+
+def test_the_boulder_tree_has_the_root_boulder_pins() -> None:
+    assert FRONTIER.root() == BOULDER_ROOT
+    assert root_from_leaf_hashes(LEAF_HASHES) == BOULDER_ROOT
+    upper = sorted(path for path in PUBLISHED if not path.startswith("tile/0/"))
+    assert upper == ["tile/1/000", "tile/1/001.p/1", "tile/2/000.p/1"]
+    assert len(PUBLISHED) - len(upper) == 258 and "tile/0/257.p/208" in PUBLISHED
+
+
+def test_a_mirror_of_the_tiles_alone_recomputes_the_root_and_proofs() -> None:
+    assert root_from_stored(BOULDER_SIZE, from_published_tiles) == BOULDER_ROOT
+    for index in (0, 65_535, 65_536, BOULDER_SIZE - 1):
+        proof = inclusion_proof(index, BOULDER_SIZE, from_published_tiles)
+        verify_inclusion(index, BOULDER_SIZE, LEAF_HASHES[index], proof, BOULDER_ROOT)
+
+
 def test_level_1_tile_hashes_are_the_roots_of_full_level_0_tiles() -> None:
     # tlog-tiles.md: MTH(D[(n·256 + i)·256^l : (n·256 + i + 1)·256^l]).
-    data = tile_data(Tile(1, 1, 17), stored)
-    assert len(data) == 17 * 32
-    for i in (0, 16):
-        first = (256 + i) * 256
+    data = PUBLISHED["tile/1/000"]
+    assert len(data) == 256 * 32
+    for i in (0, 255):
+        first = i * 256
         expected = root_from_leaf_hashes(LEAF_HASHES[first : first + 256])
         assert data[i * 32 : (i + 1) * 32] == expected
-    assert tile_data(Tile(0, 273, 112), stored) == b"".join(LEAF_HASHES[273 * 256 : 70_000])
+    assert PUBLISHED["tile/0/257.p/208"] == b"".join(LEAF_HASHES[257 * 256 :])
 
 
 def test_a_level_2_tile_holds_the_root_of_the_first_65536_leaves() -> None:
-    assert tile_data(Tile(2, 0, 1), stored) == root_from_leaf_hashes(LEAF_HASHES[:65_536])
+    assert PUBLISHED["tile/2/000.p/1"] == root_from_leaf_hashes(LEAF_HASHES[:65_536])
+
+
+def test_entries_in_a_bundle_hash_to_their_level_0_tile() -> None:
+    bundle = EntryBundle(257, 208)
+    data = encode_entry_bundle([ENTRIES[i] for i in bundle.leaf_indexes()])
+    hashes = b"".join(leaf_hash(entry) for entry in decode_entry_bundle(data))
+    assert hashes == PUBLISHED["tile/0/257.p/208"]
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_any_stored_node_is_rebuilt_from_its_tile(data: st.DataObject) -> None:
     level = data.draw(st.integers(0, 16), label="level")
-    index = data.draw(st.integers(0, (SIZE >> level) - 1), label="index")
-    tile = tile_of_node(level, index)
-    # The tile may be partial in this tree: take only the hashes it has.
-    width = min(TILE_WIDTH_HASHES, (SIZE >> (8 * tile.level)) - tile.index * TILE_WIDTH_HASHES)
-    content = tile_data(Tile(tile.level, tile.index, width), stored)
-    assert node_from_tile(level, index, content) == NODES[(level, index)]
+    index = data.draw(st.integers(0, (BOULDER_SIZE >> level) - 1), label="index")
+    assert from_published_tiles(level, index) == NODES[(level, index)]
 
 
 def test_a_node_beyond_a_partial_tile_is_refused() -> None:
-    content = tile_data(Tile(0, 273, 112), stored)
     with pytest.raises(ValueError, match="needs hashes"):
-        node_from_tile(0, 273 * 256 + 112, content)
+        node_from_tile(0, 257 * 256 + 208, PUBLISHED["tile/0/257.p/208"])
 
 
 # --- Entry bundles -------------------------------------------------------------------------------
