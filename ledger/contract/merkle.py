@@ -192,7 +192,8 @@ def consistency_proof(first: int, second: int, hash_at: HashAt) -> list[bytes]:
             start, count, old = start + k, count - k, old - k
             first_is_a_whole_subtree = False
     if not first_is_a_whole_subtree:
-        # The recursion went right at least once, so the range ends in a perfect subtree.
+        # The loop stops only after a step left, so D[start:start+count] is a perfect subtree;
+        # when it is D[0:first] itself (b still set) the verifier has its hash already.
         siblings.append(hash_at(count.bit_length() - 1, start // count))
     return siblings[::-1]
 
