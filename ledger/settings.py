@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from ledger.contract.note_keys import is_valid_key_name
 from ledger.runtime.secret_file import write_secret_file
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,10 @@ CONSOLE_IDLE_S_DEFAULT = 15 * 60
 CONSOLE_MAX_S_DEFAULT = 10 * 3600
 CONSOLE_SESSION_S_MAX = 7 * 86_400
 PEPPER_LENGTH_MIN = 16
+LOG_ORIGIN_FILE = VAR_DIRECTORY / "log.origin"
+EMBEDDED_LOG_ORIGIN_PREFIX = "pointsledger.local/"
+EMBEDDED_LOG_NAME_BYTES = 9
+LOG_ORIGIN_LENGTH_MAX = 255
 
 
 class SettingsError(Exception):
@@ -50,6 +55,9 @@ class Settings:
     # A console session ends after this long without a request, or this long after sign-in.
     console_idle_s: int = CONSOLE_IDLE_S_DEFAULT
     console_max_s: int = CONSOLE_MAX_S_DEFAULT
+    # The verifiable log's name (SPEC §14): the first line of every checkpoint, and the name of
+    # the key that signs them. Every party that checks the log holds the ledger to it.
+    log_origin: str = EMBEDDED_LOG_ORIGIN_PREFIX + "unnamed"  # from_environment always names it
 
     @property
     def embedded(self) -> bool:
@@ -74,6 +82,7 @@ class Settings:
                                             CONSOLE_IDLE_S_DEFAULT),
             console_max_s=_console_seconds("POINTSLEDGER_CONSOLE_MAX_S", env,
                                            CONSOLE_MAX_S_DEFAULT),
+            log_origin=log_origin_from_environment(env),
         )
 
 
@@ -86,6 +95,39 @@ def database_url_from_environment(environ: Mapping[str, str] | None = None) -> s
 def ledger_key_file_from_environment(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     return Path(env.get("POINTSLEDGER_LEDGER_KEY_FILE") or LEDGER_KEY_FILE_DEFAULT)
+
+
+def log_origin_from_environment(environ: Mapping[str, str] | None = None) -> str:
+    """POINTSLEDGER_LOG_ORIGIN; required with a broker (a deployment names its log once and for
+    all), else a name generated once and kept in var/ (embedded mode)."""
+    env = os.environ if environ is None else environ
+    value = env.get("POINTSLEDGER_LOG_ORIGIN")
+    if value:
+        if len(value) > LOG_ORIGIN_LENGTH_MAX or not is_valid_key_name(value):
+            raise SettingsError(
+                f"POINTSLEDGER_LOG_ORIGIN must be 1 to {LOG_ORIGIN_LENGTH_MAX} characters without "
+                "spaces or plus signs, such as bank.example/pointsledger (it names the log and "
+                "its signing key)")
+        return value
+    if env.get("POINTSLEDGER_AMQP_URL"):
+        raise SettingsError(
+            "POINTSLEDGER_LOG_ORIGIN is required when POINTSLEDGER_AMQP_URL is set: it names the "
+            "log in every checkpoint, such as bank.example/pointsledger")
+    return _embedded_log_origin()
+
+
+def _embedded_log_origin() -> str:
+    """Generated once and kept, like the pepper: a log that changed its name would be a new log
+    to everyone who checks it."""
+    if LOG_ORIGIN_FILE.exists():
+        return LOG_ORIGIN_FILE.read_text(encoding="utf-8").strip()
+    origin = EMBEDDED_LOG_ORIGIN_PREFIX + secrets.token_hex(EMBEDDED_LOG_NAME_BYTES)
+    try:
+        write_secret_file(LOG_ORIGIN_FILE, origin + "\n")
+    except FileExistsError:
+        # Another process named it between our check and our create: use theirs.
+        return LOG_ORIGIN_FILE.read_text(encoding="utf-8").strip()
+    return origin
 
 
 def _database_url(value: str) -> str:

@@ -3,6 +3,7 @@ template), a RabbitMQ vhost per test, and a wired Ledger."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,12 +21,17 @@ from ledger.settings import Settings
 from tests.support import (
     AMQP_BASE_URL,
     POSTGRES_ADMIN_URL,
+    TEST_LOG_ORIGIN,
     TEST_PEPPER,
     PlatformFixture,
     rabbitmqctl,
     register_platform,
     unique_name,
 )
+
+# Every ledger process a test starts names its log, as a deployment with a broker must (SPEC
+# §14); tests/test_settings.py unsets it to see the embedded default and the refusal.
+os.environ.setdefault("POINTSLEDGER_LOG_ORIGIN", TEST_LOG_ORIGIN)
 
 
 def _admin_connection() -> psycopg.Connection[tuple[object, ...]]:

@@ -27,6 +27,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 AMQP_BASE_URL = os.environ.get("POINTSLEDGER_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
 RABBITMQCTL = os.environ.get("POINTSLEDGER_TEST_RABBITMQCTL", "rabbitmqctl")
 TEST_PEPPER = "test-pepper-0123456789abcdef"
+TEST_LOG_ORIGIN = "test.pointsledger.local/ledger"
 
 RESIDENT_A = "a" * 64
 RESIDENT_B = "b" * 64

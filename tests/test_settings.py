@@ -38,8 +38,10 @@ def test_defaults_are_the_embedded_mode() -> None:
 def test_values_from_the_environment_are_used(tmp_path: Path) -> None:
     loaded = settings(database_url="postgresql+psycopg://ledger:pw@db:5432/ledger",
                       amqp_url="amqps://mq.example/ledger", resident_pepper=PEPPER,
-                      ledger_key_file=str(tmp_path / "ledger.key"), clock_skew_s="60")
+                      ledger_key_file=str(tmp_path / "ledger.key"), clock_skew_s="60",
+                      log_origin="bank.example/pointsledger")
     assert loaded.database_url == "postgresql+psycopg://ledger:pw@db:5432/ledger"
+    assert loaded.log_origin == "bank.example/pointsledger"
     assert loaded.amqp_url == "amqps://mq.example/ledger" and not loaded.embedded
     assert loaded.ledger_key_file == tmp_path / "ledger.key"
     assert loaded.clock_skew_s == 60
@@ -107,3 +109,24 @@ def test_the_embedded_mode_generates_a_pepper_once_with_a_warning(
 def test_a_set_pepper_is_never_written_to_disk() -> None:
     settings(resident_pepper=PEPPER)
     assert not Path("var/resident.pepper").exists()
+
+
+def test_a_log_with_a_broker_must_be_named() -> None:
+    with pytest.raises(SettingsError, match="POINTSLEDGER_LOG_ORIGIN is required when "
+                                            "POINTSLEDGER_AMQP_URL is set"):
+        settings(amqp_url="amqp://mq.example/", resident_pepper=PEPPER)
+
+
+@pytest.mark.parametrize("origin", ["bank example/log", "bank.example/log+1", "x" * 256,
+                                    "bank.example/\tlog"])
+def test_a_log_origin_that_cannot_name_a_key_is_refused(origin: str) -> None:
+    with pytest.raises(SettingsError, match="POINTSLEDGER_LOG_ORIGIN must be"):
+        settings(log_origin=origin, resident_pepper=PEPPER)
+
+
+def test_the_embedded_mode_names_its_log_once_and_keeps_the_name() -> None:
+    first = settings(resident_pepper=PEPPER).log_origin
+    assert first.startswith("pointsledger.local/")
+    assert len(first) > len("pointsledger.local/")
+    assert Path("var/log.origin").read_text(encoding="utf-8").strip() == first
+    assert settings(resident_pepper=PEPPER).log_origin == first

@@ -43,12 +43,13 @@ def wsgi_directory() -> Path:
 
 
 def environment(settings: Settings) -> dict[str, str]:
-    """The environment of both processes: the scratch database, the broker, the same pepper
-    and ledger key as the bench's own set-up."""
+    """The environment of both processes: the scratch database, the broker, the same pepper,
+    ledger key and log as the bench's own set-up."""
     assert settings.amqp_url is not None
     return {**os.environ, "POINTSLEDGER_DATABASE_URL": settings.database_url,
             "POINTSLEDGER_AMQP_URL": settings.amqp_url,
             "POINTSLEDGER_RESIDENT_PEPPER": settings.resident_pepper,
+            "POINTSLEDGER_LOG_ORIGIN": settings.log_origin,
             "POINTSLEDGER_LEDGER_KEY_FILE": str(settings.ledger_key_file.resolve())}
 
 

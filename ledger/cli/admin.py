@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from ledger.cli.common import expected_errors, fail, ledger_context, transaction
+from ledger.contract.note_keys import Signer
 from ledger.contract.resident_id import InvalidIdNumber, pseudonym
 from ledger.contract.webhook import encode_private_key, encode_public_key, public_key_bytes
 from ledger.domain.entry import rfc3339_utc
@@ -34,6 +35,7 @@ from ledger.settings import (
     Settings,
     database_url_from_environment,
     ledger_key_file_from_environment,
+    log_origin_from_environment,
 )
 
 
@@ -90,12 +92,22 @@ def keys_generate(platform: str, out: Path) -> None:
 
 
 @keys.command("ledger")
+@click.option("--vkey", "as_vkey", is_flag=True,
+              help="Print the note verifier key of the log instead (SPEC §14).")
 @expected_errors
-def keys_ledger() -> None:
+def keys_ledger(as_vkey: bool) -> None:
     """Print the ledger's own public key (whpk_…): adapters verify the ledger's notices with it.
 
-    The private key is POINTSLEDGER_LEDGER_KEY_FILE (generated there once if missing)."""
+    With --vkey, the same key as the note verifier key `<origin>+<key id>+<base64>` under the
+    log's name (POINTSLEDGER_LOG_ORIGIN), which witnesses and auditors use to check the
+    ledger's checkpoints. The private key is POINTSLEDGER_LEDGER_KEY_FILE (generated there once
+    if missing)."""
+    if as_vkey:
+        origin = log_origin_from_environment()
     key = load_or_create_ledger_key(ledger_key_file_from_environment())
+    if as_vkey:
+        click.echo(Signer(origin, key).vkey())
+        return
     click.echo(encode_public_key(public_key_bytes(key)))
 
 
