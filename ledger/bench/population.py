@@ -20,7 +20,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -36,7 +35,7 @@ from ledger.bench.county import (
     history,
     resident,
 )
-from ledger.bench.ingest import BenchFailed, BenchRefused
+from ledger.bench.ingest import BenchRefused
 from ledger.bench.scratch_database import scratch_database
 from ledger.bootstrap import Ledger, build
 from ledger.service import access, registry
@@ -325,20 +324,3 @@ def require_postgresql(settings: Settings, bench: str) -> None:
     if make_url(settings.database_url).get_backend_name() != "postgresql":
         raise BenchRefused(f"bench {bench} needs PostgreSQL: POINTSLEDGER_DATABASE_URL points to "
                            "SQLite (the scratch database is created on its server)")
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory so far (VmHWM, Linux)."""
-    return _memory_mb("VmHWM")
-
-
-def rss_mb() -> float:
-    """This process's resident memory now (VmRSS, Linux)."""
-    return _memory_mb("VmRSS")
-
-
-def _memory_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    raise BenchFailed(f"cannot read this process's memory ({field}) from /proc")

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from ledger.bench import population
+from ledger.bench import memory, population
 from ledger.bench.ingest import BenchFailed
 from ledger.bootstrap import Ledger
 from ledger.service.rules.default import DEFAULT_RULESET
@@ -78,7 +78,7 @@ class SimulateBenchResult:
 
 
 def run_simulate_bench(settings: Settings, residents: int, rounds: int) -> SimulateBenchResult:
-    start_rss_mb = population.rss_mb()  # the interpreter and its imports
+    start_rss_mb = memory.rss_mb()  # the interpreter and its imports
     with population.scratch_county(settings, "simulate", residents, with_entries=False) as (
             ledger, _scratch_url, filled):
         candidate = population.draft(ledger, candidate_document(),
@@ -89,7 +89,7 @@ def run_simulate_bench(settings: Settings, residents: int, rounds: int) -> Simul
     figures = timings[-1][2]
     return SimulateBenchResult(filled, tuple(timing[0] for timing in timings),
                                tuple(timing[1] for timing in timings), figures, start_rss_mb,
-                               population.peak_rss_mb())
+                               memory.peak_rss_mb())
 
 
 def candidate_document() -> dict[str, Any]:

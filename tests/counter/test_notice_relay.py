@@ -35,7 +35,7 @@ from ledger.infra.amqp.notice_relay import RELAY_ERRORS, NoticeRelay, outbox_sta
 from ledger.runtime.topology import connection_parameters, outbound_queue
 from tests.amqp.support import wait_until
 from tests.counter.conftest import PLATFORM, RICE, Staff
-from tests.support import RESIDENT_A, TEST_PEPPER, PlatformFixture
+from tests.support import RESIDENT_A, TEST_LOG_ORIGIN, TEST_PEPPER, PlatformFixture
 
 pytestmark = [pytest.mark.rabbitmq]
 
@@ -113,6 +113,7 @@ def test_the_relay_command_publishes_until_sigterm(
                    "POINTSLEDGER_AMQP_URL": amqp_url,
                    "POINTSLEDGER_RESIDENT_PEPPER": TEST_PEPPER,
                    "POINTSLEDGER_LEDGER_KEY_FILE": str(ledger.settings.ledger_key_file),
+                   "POINTSLEDGER_LOG_ORIGIN": TEST_LOG_ORIGIN,
                    "PATH": "/usr/bin:/bin"}
     log = (tmp_path / "relay.log").open("wb")
     relay = subprocess.Popen([POINTSLEDGER, "notices", "relay"], env=environment, stdout=log,
