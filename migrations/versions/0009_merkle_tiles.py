@@ -21,8 +21,10 @@ down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Entries read, hashed and added to the tree at a time (bodies are at most 8 KiB).
+# Entries read, hashed and added to the tree at a time (bodies are at most 8 KiB); a test sets
+# fewer through the Alembic config's attributes, to cross chunks with a small ledger.
 BACKFILL_CHUNK_ENTRIES = 5000
+CHUNK_ATTRIBUTE = 'merkle_backfill_chunk_entries'
 
 # ledger_entries as this revision knows it: the columns of the hashed document (SPEC §6), typed
 # as the models type them, so each entry hashes here exactly as the ledger hashed it.
@@ -61,13 +63,14 @@ def upgrade() -> None:
 def _backfill(connection: sa.Connection) -> None:
     """The tree of every entry already appended, grown a chunk at a time as appends grow it.
     Entries are gap-free from seq 1 (SPEC §6); a gap stops the migration, naming it."""
+    chunk = int(op.get_context().config.attributes.get(CHUNK_ATTRIBUTE, BACKFILL_CHUNK_ENTRIES))
     session = Session(bind=connection)
     store = TileStore(session, LEDGER_LOG)
     size = 0
     while True:
         rows = connection.execute(
             sa.select(ENTRIES).where(ENTRIES.c.seq > size).order_by(ENTRIES.c.seq)
-            .limit(BACKFILL_CHUNK_ENTRIES)).all()
+            .limit(chunk)).all()
         if not rows:
             break
         leaf_hashes = []

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import rfc8785
+from alembic import command
 from sqlalchemy import delete, select, update
 
 from ledger.bootstrap import Ledger, build
@@ -29,7 +30,7 @@ from ledger.contract.merkle import (
 )
 from ledger.contract.tiles import tile_data, tiles_for_size
 from ledger.domain.outcomes import Status
-from ledger.infra.db.migrate import upgrade
+from ledger.infra.db.migrate import alembic_config, upgrade
 from ledger.infra.db.models import MerkleTile
 from ledger.infra.db.tree_store import TileStore, TreeOutOfStep
 from ledger.service import appending, own_entries
@@ -235,7 +236,9 @@ def test_the_migration_grows_the_tree_of_an_existing_ledger(
             before_the_tree.setattr(appending, "grow_tree", lambda *_: None)
             before_the_tree.setattr(own_entries, "grow_tree", lambda *_: None)
             fill_mixed(ledger, platform, other)
-        upgrade(empty_database_url, "head")
+        config = alembic_config(empty_database_url)
+        config.attributes["merkle_backfill_chunk_entries"] = 5  # 13 entries: three chunks
+        command.upgrade(config, "head")
         leaves = recomputed_leaf_hashes(ledger)
         assert stored_tiles(ledger) == reference_tiles(leaves)
         assert ledger.ingestor.ingest([platform.delivery()])[0].status is Status.RECORDED
