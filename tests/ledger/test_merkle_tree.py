@@ -202,6 +202,33 @@ def test_verify_names_the_tree_when_a_tile_is_deleted(mixed: Ledger, database_ur
     assert result.exit_code == 1 and "Merkle tree broken at seq 1" in result.output
 
 
+def test_verify_reads_every_tile_not_only_those_the_root_is_made_of(
+        ledger: Ledger, platform: PlatformFixture, database_url: str) -> None:
+    """With 300 entries the root reads node (8, 0) from tile 1/0, not tile 0/0 under it: an
+    altered tile 0/0 leaves the stored root right, and its proofs wrong."""
+    ledger.ingestor.ingest([platform.delivery() for _ in range(300)])
+    tile = stored_tiles(ledger)[(0, 0)]
+    root = root_from_leaf_hashes(recomputed_leaf_hashes(ledger))
+    with ledger.sessions.begin() as session:
+        session.execute(update(MerkleTile).where(MerkleTile.level == 0, MerkleTile.index == 0)
+                        .values(hashes=tile[:200 * 32] + bytes(32) + tile[201 * 32:]))
+        assert root_from_stored(300, TileStore(session).hash_at) == root
+    with ledger.sessions() as session:
+        report = audit_chain(session)
+    assert (report.first_bad_seq, report.fault) == (201, ChainFault.TREE)
+    assert invoke(database_url, "verify").exit_code == 1
+
+
+def test_verify_names_a_partial_tile_cut_short(mixed: Ledger) -> None:
+    with mixed.sessions.begin() as session:
+        session.execute(update(MerkleTile).where(MerkleTile.level == 0)
+                        .values(hashes=stored_tiles(mixed)[(0, 0)][:10 * 32]))
+    with mixed.sessions() as session:
+        report = audit_chain(session)
+    assert (report.first_bad_seq, report.fault) == (11, ChainFault.TREE)
+    assert "tile 0/0 holds 10 hashes, not the entries' 13" in report.problem
+
+
 def test_verify_says_the_root_it_checked(mixed: Ledger, database_url: str) -> None:
     root = root_from_leaf_hashes(recomputed_leaf_hashes(mixed)).hex()
     result = invoke(database_url, "verify")
