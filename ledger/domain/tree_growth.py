@@ -7,7 +7,7 @@ as appends complete them. Storing those, and nothing else, keeps every hash a pr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ledger.contract.merkle import HASH_SIZE_BYTES, Frontier
 from ledger.contract.tiles import TILE_HEIGHT, TILE_WIDTH_HASHES
@@ -67,14 +67,16 @@ class TileGrowth:
             self._taken[tile_level] += full
         return tiles
 
-    def tiles(self, stored_prefix: dict[tuple[int, int], bytes]) -> list[TileBytes]:
+    def tiles(self, stored_tile: Callable[[int, int], bytes]) -> list[TileBytes]:
         """Every tile the gained hashes change, whole: a partial tile the tree had before is
-        `stored_prefix[(level, index)]` followed by its new hashes."""
+        `stored_tile(level, index)` followed by its new hashes."""
         tiles: list[TileBytes] = []
         for tile_level, hashes in enumerate(self.gained):
             first = self.first_index(tile_level)
             index, offset = divmod(first, TILE_WIDTH_HASHES)
-            data = (stored_prefix[(tile_level, index)] if offset else b"") + b"".join(hashes)
+            prefix = stored_tile(tile_level, index) if offset else b""
+            assert len(prefix) == offset * HASH_SIZE_BYTES, "the stored tile is not the tree's"
+            data = prefix + b"".join(hashes)
             for start in range(0, len(data), TILE_SIZE_MAX_BYTES):
                 tiles.append((tile_level, index + start // TILE_SIZE_MAX_BYTES,
                               data[start:start + TILE_SIZE_MAX_BYTES]))

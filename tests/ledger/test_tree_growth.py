@@ -37,7 +37,8 @@ def test_tiles_grown_piece_by_piece_are_the_whole_trees(pieces: list[int]) -> No
     for count in pieces:
         growth = TileGrowth(frontier)
         growth.extend(leaf(index) for index in range(frontier.size, frontier.size + count))
-        stored.update({(level, index): data for level, index, data in growth.tiles(stored)})
+        stored.update({(level, index): data for level, index, data in growth.tiles(
+            lambda level, index: stored[(level, index)])})
     assert stored == reference(sum(pieces))
 
 

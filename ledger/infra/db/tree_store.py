@@ -78,7 +78,7 @@ class TileStore:
         self._check_size(size_before)
         growth = TileGrowth(Frontier.from_stored(size_before, self.hash_at))
         growth.extend(leaf_hashes)
-        tiles = growth.tiles(self._tiles)
+        tiles = growth.tiles(self.tile)
         self._write(tiles)
         return growth.frontier.root()
 
