@@ -13,6 +13,7 @@ from alembic import op
 from sqlalchemy.orm import Session
 
 from ledger.domain.entry import LedgerEntry, entry_leaf_hash
+from ledger.infra.db.locks import lock_chain
 from ledger.infra.db.tree_store import LEDGER_LOG, TileStore
 from ledger.runtime.database import UTCDateTime
 
@@ -62,9 +63,14 @@ def upgrade() -> None:
 
 def _backfill(connection: sa.Connection) -> None:
     """The tree of every entry already appended, grown a chunk at a time as appends grow it.
-    Entries are gap-free from seq 1 (SPEC §6); a gap stops the migration, naming it."""
+    Entries are gap-free from seq 1 (SPEC §6); a gap stops the migration, naming it.
+
+    The chain lock is held to the commit, so no appender of the code before this revision adds
+    an entry the tree would miss meanwhile; one that appends after it leaves the tree behind
+    the chain, and the next append of this code refuses to go on (TreeOutOfStep)."""
     chunk = int(op.get_context().config.attributes.get(CHUNK_ATTRIBUTE, BACKFILL_CHUNK_ENTRIES))
     session = Session(bind=connection)
+    lock_chain(session)
     store = TileStore(session, LEDGER_LOG)
     size = 0
     while True:
