@@ -38,6 +38,9 @@ from ledger.bench.county import (
 from ledger.bench.ingest import BenchRefused
 from ledger.bench.scratch_database import scratch_database
 from ledger.bootstrap import Ledger, build
+from ledger.contract.tiles import TILE_WIDTH_HASHES
+from ledger.domain.tree_growth import TileBytes, TileGrowth
+from ledger.infra.db.tree_store import LEDGER_LOG
 from ledger.service import access, registry
 from ledger.service.rules import lifecycle, simulations
 from ledger.service.rules.default import DEFAULT_RULESET
@@ -62,6 +65,7 @@ ENTRY_COLUMNS = ("seq", "kind", "platform", "event_id", "platform_seq", "residen
                  "points", "occurred_at", "recorded_at", "revokes", "key_id", "body",
                  "webhook_timestamp", "webhook_signature", "entry_hash")
 COPY_NULL = "\\N"
+TILE_COLUMNS = ("log", "level", '"index"', "hashes")
 SIGNATURE_BYTES = 64
 HASH_BYTES = 32
 SHANGHAI_OFFSET_S = 8 * 3600
@@ -99,6 +103,7 @@ def fill(ledger: Ledger, database_url: str, residents: int, with_entries: bool,
             if events:
                 events.sort(key=lambda event: event[0])  # stable: an award before its revocation
                 entries_writer.write(connection, events)
+        entries_writer.write_partial_tiles(connection)
         balances = _add_balances(connection)
         _set_platform_heads(connection, entries_writer.platform_seqs)
     _vacuum_analyze(database_url)
@@ -128,6 +133,9 @@ class _EntryWriter:
     They do not form a valid hash chain: entry_hash and the signature are random bytes of the
     right size, the body an envelope of the right shape. Nothing reads the chain here, and
     chaining millions of entries would cost more than the rest of the fill.
+
+    The Merkle tree (SPEC §14) is grown over the same random bytes as leaf hashes, so that the
+    ledger's appends after the fill (`bench console`) find the tree at the head's size.
     """
 
     def __init__(self, key_ids: list[str], rng: random.Random) -> None:
@@ -135,12 +143,21 @@ class _EntryWriter:
         self._rng = rng
         self.seq = 0
         self.platform_seqs = [0] * len(PLATFORMS)
+        self._tree = TileGrowth()
 
     def write(self, connection: psycopg.Connection[Any], events: list[Event]) -> None:
         with connection.cursor().copy(_copy_statement("ledger_entries", ENTRY_COLUMNS)) as copy:
             for start in range(0, len(events), ENTRIES_PER_WRITE):
                 copy.write("".join(self._line(event)
                                    for event in events[start:start + ENTRIES_PER_WRITE]))
+        _write_tiles(connection, self._tree.take_full_tiles())
+
+    def write_partial_tiles(self, connection: psycopg.Connection[Any]) -> None:
+        """The right-most tile of each level, after the last `write`."""
+        tree = self._tree
+        _write_tiles(connection, [
+            (level, tree.first_index(level) // TILE_WIDTH_HASHES, b"".join(hashes))
+            for level, hashes in enumerate(tree.gained) if hashes])
 
     def _line(self, event: Event) -> str:
         recorded_s, occurred_s, kind, platform, category, points, who, event_id, revokes = event
@@ -155,10 +172,18 @@ class _EntryWriter:
                 f'"platform":"{code}","points":{abs(points)},"resident":"{who}",'
                 f'{revokes_member}"seq":{platform_seq},"type":"{kind}"}}')
         signature = base64.b64encode(self._rng.randbytes(SIGNATURE_BYTES)).decode("ascii")
+        entry_hash = self._rng.randbytes(HASH_BYTES)
+        self._tree.append(entry_hash)
         return (f"{self.seq}\t{kind}\t{code}\t{event_id}\t{platform_seq}\t{who}\t{category}\t"
                 f"{points}\t{_utc(occurred_s)}\t{_utc(recorded_s)}\t"
                 f"{COPY_NULL if revokes is None else revokes}\t{self._key_ids[platform]}\t"
-                f"{body}\t{recorded_s}\tv1a,{signature}\t{self._rng.randbytes(HASH_BYTES).hex()}\n")
+                f"{body}\t{recorded_s}\tv1a,{signature}\t{entry_hash.hex()}\n")
+
+
+def _write_tiles(connection: psycopg.Connection[Any], tiles: list[TileBytes]) -> None:
+    with connection.cursor().copy(_copy_statement("merkle_tiles", TILE_COLUMNS)) as copy:
+        copy.write("".join(f"{LEDGER_LOG}\t{level}\t{index}\t\\\\x{data.hex()}\n"
+                           for level, index, data in tiles))
 
 
 @contextmanager

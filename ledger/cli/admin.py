@@ -318,17 +318,21 @@ def residents_pseudonym(id_number: str) -> None:
 @click.command("verify")
 @expected_errors
 def verify() -> None:
-    """Recompute the ledger's hash chain and the audit trail's; exit 1 naming the first bad
-    seq."""
+    """Recompute the ledger's hash chain, its Merkle tree and the audit trail's chain; exit 1
+    naming the first bad seq."""
     from ledger.service.audit_trail import verify_audit_trail
-    from ledger.service.chain_audit import audit_chain
+    from ledger.service.chain_audit import ChainFault, audit_chain
 
     with ledger_context() as ledger, ledger.sessions() as session:
         report = audit_chain(session)
         audit = verify_audit_trail(session)
+    if report.fault is ChainFault.TREE:
+        click.echo(f"chain intact: {report.entries} entries, head {report.head_hash}")
+        fail(f"Merkle tree broken at seq {report.first_bad_seq}: {report.problem}", code=1)
     if not report.intact:
         fail(f"chain broken at seq {report.first_bad_seq}: {report.problem}", code=1)
     click.echo(f"chain intact: {report.entries} entries, head {report.head_hash}")
+    click.echo(f"Merkle tree intact: size {report.entries}, root {report.root}")
     if not audit.intact:
         fail(f"audit trail broken at seq {audit.first_bad_seq}: {audit.problem}", code=1)
     click.echo(f"audit trail intact: {audit.events} events")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ledger.contract.categories import EntryKind, EventType
-from ledger.domain.entry import LedgerEntry, next_entry_hash
+from ledger.domain.entry import LedgerEntry, leaf_and_entry_hash
 from ledger.domain.outcomes import Outcome, Reason, Status
 from ledger.domain.verification import VerifiedEvent
 
@@ -97,6 +97,8 @@ class Recorded:
     # A revocation counts against the award's own month and category (SPEC §6).
     counted_category: str
     counted_at: datetime
+    # The entry's leaf in the Merkle tree (SPEC §14), computed with its entry hash.
+    leaf_hash: bytes
 
     @property
     def head(self) -> ChainHead:
@@ -180,11 +182,11 @@ def decide(event: VerifiedEvent, history: History, head: ChainHead, now: datetim
         webhook_timestamp=event.webhook_timestamp,
         webhook_signature=event.webhook_signature,
     )
-    entry_hash = next_entry_hash(head.entry_hash, entry)
+    leaf_hash, entry_hash = leaf_and_entry_hash(head.entry_hash, entry)
     return Decision(
         Outcome(Status.RECORDED, "recorded", platform, envelope.event_id, seq=entry.seq,
                 entry_hash=entry_hash.hex()),
-        Recorded(entry, entry_hash, envelope.points, counted_category, counted_at))
+        Recorded(entry, entry_hash, envelope.points, counted_category, counted_at, leaf_hash))
 
 
 def decide_in_order(events: Sequence[VerifiedEvent], history: History, head: ChainHead,

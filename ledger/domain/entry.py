@@ -162,6 +162,17 @@ def chain_hash(previous: bytes, leaf: bytes) -> bytes:
     return hashlib.sha256(previous + leaf).digest()
 
 
+def entry_leaf_hash(entry: LedgerEntry) -> bytes:
+    """The entry's `leaf_hash` (SPEC §6): its leaf in the Merkle tree and its link in the chain."""
+    return hashlib.sha256(LEAF_PREFIX + entry_canonical_json(entry)).digest()
+
+
+def leaf_and_entry_hash(previous: bytes, entry: LedgerEntry) -> tuple[bytes, bytes]:
+    """The entry's leaf hash (for the Merkle tree, SPEC §14) and its entry hash after
+    `previous`, the entry serialized once for both."""
+    leaf = entry_leaf_hash(entry)
+    return leaf, chain_hash(previous, leaf)
+
+
 def next_entry_hash(previous: bytes, entry: LedgerEntry) -> bytes:
-    leaf = hashlib.sha256(LEAF_PREFIX + entry_canonical_json(entry)).digest()
-    return chain_hash(previous, leaf)
+    return chain_hash(previous, entry_leaf_hash(entry))

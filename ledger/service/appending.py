@@ -30,6 +30,7 @@ from ledger.infra.db.locks import lock_chain_head
 from ledger.infra.db.models import LedgerEntryRow, Rejection
 from ledger.service.platform_seq import record_platform_seqs
 from ledger.service.projections import ProjectionDeltas
+from ledger.service.tree import grow_tree
 
 REJECTED_BODY_KEPT_MAX_BYTES = 64 * 1024
 # Masked before it is cut, with room for the longest ID number written with JSON escapes and
@@ -46,6 +47,7 @@ class BatchAppender:
         self._session = session
         self._now = now
         self._entry_rows: list[dict[str, Any]] = []
+        self._leaf_hashes: list[bytes] = []
         self._rejection_rows: list[dict[str, Any]] = []
         self._recorded_seqs: defaultdict[str, list[int]] = defaultdict(list)
         self._deltas = ProjectionDeltas.empty()
@@ -77,6 +79,7 @@ class BatchAppender:
     def _keep_entry(self, recorded: Recorded) -> None:
         entry = recorded.entry
         self._entry_rows.append({**entry.__dict__, "entry_hash": recorded.entry_hash.hex()})
+        self._leaf_hashes.append(recorded.leaf_hash)
         assert entry.platform_seq is not None
         self._recorded_seqs[entry.platform].append(entry.platform_seq)
         self._deltas.add(EntryKind(entry.kind), entry.resident, entry.platform,
@@ -107,6 +110,8 @@ class BatchAppender:
     def _flush(self) -> None:
         session = self._session
         insert_rows(session, LedgerEntryRow.__table__, self._entry_rows)  # type: ignore[arg-type]
+        if self._entry_rows:
+            grow_tree(session, self._entry_rows[0]["seq"], self._leaf_hashes)
         if self._rejection_rows:
             session.execute(insert(Rejection), self._rejection_rows)
         for platform, seqs in self._recorded_seqs.items():

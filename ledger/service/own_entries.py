@@ -13,10 +13,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ledger.contract.categories import EntryKind
-from ledger.domain.entry import LedgerEntry, next_entry_hash
+from ledger.domain.entry import LedgerEntry, leaf_and_entry_hash
 from ledger.infra.db.locks import lock_chain_head
 from ledger.infra.db.models import Balance, LedgerEntryRow
 from ledger.service.projections import ProjectionDeltas
+from ledger.service.tree import grow_tree
 
 OWN_KINDS = (EntryKind.REDEEMED, EntryKind.REDEMPTION_REVERSED)
 
@@ -48,8 +49,10 @@ def append_own_entry(session: Session, kind: EntryKind, platform: str, resident:
                         resident=resident, points=kind.delta_sign * magnitude,
                         occurred_at=now, recorded_at=now, redemption_id=redemption_id,
                         branch=branch)
-    entry_hash = next_entry_hash(head.entry_hash, entry).hex()
+    leaf_hash, entry_hash_bytes = leaf_and_entry_hash(head.entry_hash, entry)
+    entry_hash = entry_hash_bytes.hex()
     session.add(LedgerEntryRow(**entry.__dict__, entry_hash=entry_hash))
+    grow_tree(session, entry.seq, [leaf_hash])
     deltas = ProjectionDeltas.empty()
     deltas.add(kind, resident, platform, magnitude, None, now)
     session.flush()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from ledger.bench import population
@@ -21,6 +21,12 @@ from ledger.bench.scratch_database import scratch_database
 from ledger.bench.terms import WARMUP_REQUESTS
 from ledger.bootstrap import Ledger, build
 from ledger.cli.main import cli
+from ledger.contract.categories import EntryKind
+from ledger.contract.merkle import root_from_leaf_hashes, root_from_stored
+from ledger.contract.tiles import TILE_WIDTH_HASHES
+from ledger.infra.db.models import LedgerEntryRow
+from ledger.infra.db.tree_store import TileStore
+from ledger.service.own_entries import append_own_entry, lock_ledger
 from ledger.service.rules import terms
 from ledger.service.rules.population import resident_scores
 from ledger.service.rules.versions import load_versions
@@ -164,3 +170,22 @@ def test_the_county_s_credit_terms_are_the_simulation_s_scores(county: Ledger) -
         assert (answer["score"], answer["active_months"], answer["deductions"],
                 answer["tier"]) == (expected.score, expected.active_months,
                                     expected.deductions, expected.tier)
+
+
+def test_the_county_s_tree_is_at_its_head_so_the_ledger_appends_after_it(
+        county: Ledger) -> None:
+    """Its leaves are the entries' random entry hashes (the chain is not a chain either)."""
+    with county.sessions() as session:
+        leaves = [bytes.fromhex(entry_hash) for entry_hash in session.scalars(
+            select(LedgerEntryRow.entry_hash).order_by(LedgerEntryRow.seq))]
+        store = TileStore(session)
+        assert store.size() == len(leaves) > TILE_WIDTH_HASHES
+        assert root_from_stored(len(leaves), store.hash_at) == root_from_leaf_hashes(leaves)
+    with county.sessions.begin() as session:
+        lock_ledger(session)
+        appended = append_own_entry(session, EntryKind.REDEEMED, population.PLATFORMS[0].code,
+                                    county_resident(0, population.SEED_DEFAULT, None).pseudonym,
+                                    1, now(), "00000000-0000-4000-8000-000000000000", "XS-1")
+    assert appended.seq == len(leaves) + 1
+    with county.sessions() as session:
+        assert TileStore(session).size() == appended.seq

@@ -27,6 +27,7 @@ from ledger.infra.db.models.rules import (
     RuleSetVersion,
     Simulation,
 )
+from ledger.infra.db.models.tree import MerkleTile
 
 __all__ = [
     "RULESET_ACTIONS",
@@ -41,6 +42,7 @@ __all__ = [
     "Decision",
     "Gift",
     "LedgerEntryRow",
+    "MerkleTile",
     "MonthlyContribution",
     "OutboundNotice",
     "Platform",
