@@ -10,23 +10,20 @@ The message does not name the witness, so one key must serve one witness name on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.contract.checkpoint import Checkpoint, CheckpointMalformed
 from ledger.contract.note import NoteSignature, SignatureInvalid
 from ledger.contract.note_keys import (
-    KeyMalformed,
+    NamedSigningKey,
     NoteError,
     VerifierKey,
     ed25519_public_key,
-    is_valid_key_name,
-    key_id,
-    parse_signer_key,
-    signer_key_text,
 )
-from ledger.contract.webhook import SIGNATURE_LENGTH_BYTES, public_key_bytes
+from ledger.contract.webhook import SIGNATURE_LENGTH_BYTES
 
 SIGNATURE_TYPE_COSIGNATURE_V1 = 0x04
 COSIGNATURE_HEADER = "cosignature/v1"
@@ -94,33 +91,11 @@ class CosignatureVerifier:
 
 
 @dataclass(frozen=True)
-class CosignatureSigner:
-    """A witness's Ed25519 key under its name; `pointsledger witness` cosigns with it."""
+class CosignatureSigner(NamedSigningKey):
+    """A witness's Ed25519 key under its name (type 0x04); `pointsledger witness` cosigns with
+    it."""
 
-    name: str
-    private_key: Ed25519PrivateKey = field(compare=False)
-
-    def __post_init__(self) -> None:
-        if not is_valid_key_name(self.name):
-            raise KeyMalformed(f"the key name {self.name!r} is empty or holds a space or a plus")
-
-    @classmethod
-    def from_skey(cls, text: str) -> CosignatureSigner:
-        """From a witness key file: `PRIVATE+KEY+<name>+<hex id>+<base64(0x04 ‖ seed)>`."""
-        return cls(*parse_signer_key(text, SIGNATURE_TYPE_COSIGNATURE_V1))
-
-    @property
-    def key_id(self) -> int:
-        public_key = public_key_bytes(self.private_key)
-        return key_id(self.name, SIGNATURE_TYPE_COSIGNATURE_V1, public_key)
-
-    def skey(self) -> str:
-        return signer_key_text(self.name, SIGNATURE_TYPE_COSIGNATURE_V1, self.private_key)
-
-    def vkey(self) -> str:
-        public_key = public_key_bytes(self.private_key)
-        return VerifierKey(self.name, self.key_id, SIGNATURE_TYPE_COSIGNATURE_V1,
-                           public_key).text()
+    SIGNATURE_TYPE: ClassVar[int] = SIGNATURE_TYPE_COSIGNATURE_V1
 
     def cosign(self, checkpoint_text: str, timestamp_s: int) -> NoteSignature:
         """The cosignature of a checkpoint's note text at `timestamp_s` (Unix seconds)."""

@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass, field
+from typing import ClassVar, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -152,9 +153,11 @@ class Verifier:
 
 
 @dataclass(frozen=True)
-class Signer:
-    """An Ed25519 (type 0x01) signer under a key name; the ledger signs checkpoints with one."""
+class NamedSigningKey:
+    """An Ed25519 private key under a key name, of the signature type of its subclass: what a
+    signer key text holds, and the verifier key it answers to."""
 
+    SIGNATURE_TYPE: ClassVar[int]
     name: str
     private_key: Ed25519PrivateKey = field(compare=False)
 
@@ -163,19 +166,27 @@ class Signer:
             raise KeyMalformed(f"the key name {self.name!r} is empty or holds a space or a plus")
 
     @classmethod
-    def from_skey(cls, text: str) -> Signer:
-        return cls(*parse_signer_key(text, SIGNATURE_TYPE_ED25519))
+    def from_skey(cls, text: str) -> Self:
+        """From a key file: `PRIVATE+KEY+<name>+<hex id>+<base64(type ‖ seed)>`."""
+        return cls(*parse_signer_key(text, cls.SIGNATURE_TYPE))
 
     @property
     def key_id(self) -> int:
-        return key_id(self.name, SIGNATURE_TYPE_ED25519, public_key_bytes(self.private_key))
-
-    def sign(self, text: bytes) -> bytes:
-        return self.private_key.sign(text)
+        return key_id(self.name, self.SIGNATURE_TYPE, public_key_bytes(self.private_key))
 
     def skey(self) -> str:
-        return signer_key_text(self.name, SIGNATURE_TYPE_ED25519, self.private_key)
+        return signer_key_text(self.name, self.SIGNATURE_TYPE, self.private_key)
 
     def vkey(self) -> str:
         public_key = public_key_bytes(self.private_key)
-        return VerifierKey(self.name, self.key_id, SIGNATURE_TYPE_ED25519, public_key).text()
+        return VerifierKey(self.name, self.key_id, self.SIGNATURE_TYPE, public_key).text()
+
+
+@dataclass(frozen=True)
+class Signer(NamedSigningKey):
+    """An Ed25519 (type 0x01) signer under a key name; the ledger signs checkpoints with one."""
+
+    SIGNATURE_TYPE: ClassVar[int] = SIGNATURE_TYPE_ED25519
+
+    def sign(self, text: bytes) -> bytes:
+        return self.private_key.sign(text)
