@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,15 +119,21 @@ def log_origin_from_environment(environ: Mapping[str, str] | None = None) -> str
 def _embedded_log_origin() -> str:
     """Generated once and kept, like the pepper: a log that changed its name would be a new log
     to everyone who checks it."""
-    if LOG_ORIGIN_FILE.exists():
-        return LOG_ORIGIN_FILE.read_text(encoding="utf-8").strip()
-    origin = EMBEDDED_LOG_ORIGIN_PREFIX + secrets.token_hex(EMBEDDED_LOG_NAME_BYTES)
+    return _generated_once(LOG_ORIGIN_FILE, lambda: EMBEDDED_LOG_ORIGIN_PREFIX
+                           + secrets.token_hex(EMBEDDED_LOG_NAME_BYTES))
+
+
+def _generated_once(path: Path, generate: Callable[[], str]) -> str:
+    """The value kept at `path`, else a new one from `generate`, kept there (mode 0600) for
+    every later run; two processes starting at once share the one that was written first."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    value = generate()
     try:
-        write_secret_file(LOG_ORIGIN_FILE, origin + "\n")
+        write_secret_file(path, value + "\n")
     except FileExistsError:
-        # Another process named it between our check and our create: use theirs.
-        return LOG_ORIGIN_FILE.read_text(encoding="utf-8").strip()
-    return origin
+        return path.read_text(encoding="utf-8").strip()
+    return value
 
 
 def _database_url(value: str) -> str:
@@ -174,14 +180,11 @@ def _resident_pepper(value: str | None, amqp_url: str | None) -> str:
 
 def _embedded_pepper() -> str:
     """The embedded mode keeps a generated pepper in var/ so pseudonyms stay stable across runs."""
-    if PEPPER_FILE.exists():
-        return PEPPER_FILE.read_text(encoding="utf-8").strip()
-    pepper = secrets.token_urlsafe(32)
-    write_secret_file(PEPPER_FILE, pepper)
-    log.warning(
-        "POINTSLEDGER_RESIDENT_PEPPER is not set: generated one into %s (embedded mode only)",
-        PEPPER_FILE,
-    )
+    generated = not PEPPER_FILE.exists()
+    pepper = _generated_once(PEPPER_FILE, lambda: secrets.token_urlsafe(32))
+    if generated:
+        log.warning("POINTSLEDGER_RESIDENT_PEPPER is not set: generated one into %s (embedded "
+                    "mode only)", PEPPER_FILE)
     return pepper
 
 
