@@ -94,6 +94,7 @@ def _settings(work: Path) -> Settings:
         "POINTSLEDGER_DATABASE_URL": f"sqlite:///{var / 'pointsledger.sqlite3'}",
         "POINTSLEDGER_LEDGER_KEY_FILE": str(var / "ledger.key"),
         "POINTSLEDGER_RESIDENT_PEPPER": (var / "resident.pepper").read_text().strip(),
+        "POINTSLEDGER_LOG_ORIGIN": (var / "log.origin").read_text().strip(),
     })
 
 
