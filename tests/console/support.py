@@ -4,11 +4,12 @@ Debian's Chromium driven by Playwright (never a browser Playwright downloads its
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlparse
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -72,9 +73,28 @@ class LiveServer:
         self.server.server_close()
 
 
+def closing_when_dropped(app: WSGIApplication) -> WSGIApplication:
+    """Werkzeug's development server skips closing a response when the browser hangs up while
+    it is being written (a page left before its style sheet arrived), and the open static file
+    then surfaces in a later test as an unraisable ResourceWarning. Gunicorn closes it; here a
+    generator's `finally` does, the moment the server lets go of the response."""
+
+    def wrapped(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        response = app(environ, start_response)
+        try:
+            yield from response
+        finally:
+            close = getattr(response, "close", None)
+            if close is not None:
+                close()
+
+    return wrapped
+
+
 @contextmanager
 def live_server(ledger: Ledger) -> Iterator[LiveServer]:
-    server = LiveServer(make_server("127.0.0.1", 0, create_app(ledger=ledger), threaded=True))
+    app = closing_when_dropped(create_app(ledger=ledger))
+    server = LiveServer(make_server("127.0.0.1", 0, app, threaded=True))
     try:
         yield server
     finally:
