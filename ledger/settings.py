@@ -37,6 +37,9 @@ LOG_ORIGIN_FILE = VAR_DIRECTORY / "log.origin"
 EMBEDDED_LOG_ORIGIN_PREFIX = "pointsledger.local/"
 EMBEDDED_LOG_NAME_BYTES = 9
 LOG_ORIGIN_LENGTH_MAX = 255
+CHECKPOINT_INTERVAL_S_DEFAULT = 10
+# An hour: a witness or an auditor should never wait longer to see the log's growth signed.
+CHECKPOINT_INTERVAL_S_MAX = 3600
 
 
 class SettingsError(Exception):
@@ -58,6 +61,8 @@ class Settings:
     # The verifiable log's name (SPEC §14): the first line of every checkpoint, and the name of
     # the key that signs them. Every party that checks the log holds the ledger to it.
     log_origin: str = EMBEDDED_LOG_ORIGIN_PREFIX + "unnamed"  # from_environment always names it
+    # A new checkpoint is signed at most this long after the tree grows (SPEC §14).
+    checkpoint_interval_s: int = CHECKPOINT_INTERVAL_S_DEFAULT
 
     @property
     def embedded(self) -> bool:
@@ -83,6 +88,7 @@ class Settings:
             console_max_s=_console_seconds("POINTSLEDGER_CONSOLE_MAX_S", env,
                                            CONSOLE_MAX_S_DEFAULT),
             log_origin=log_origin_from_environment(env),
+            checkpoint_interval_s=_checkpoint_interval_s(env),
         )
 
 
@@ -190,6 +196,15 @@ def _embedded_pepper() -> str:
 
 def _clock_skew_s(value: str | None) -> int:
     return _seconds("POINTSLEDGER_CLOCK_SKEW_S", value, CLOCK_SKEW_S_DEFAULT, CLOCK_SKEW_S_MAX)
+
+
+def _checkpoint_interval_s(env: Mapping[str, str]) -> int:
+    variable = "POINTSLEDGER_CHECKPOINT_INTERVAL_S"
+    seconds = _seconds(variable, env.get(variable), CHECKPOINT_INTERVAL_S_DEFAULT,
+                       CHECKPOINT_INTERVAL_S_MAX)
+    if seconds == 0:
+        raise SettingsError(f"{variable} must be at least 1 second")
+    return seconds
 
 
 def _console_seconds(variable: str, env: Mapping[str, str], default: int) -> int:

@@ -45,6 +45,7 @@ from ledger.domain.scoring import SHANGHAI
 from ledger.infra.db.models import LedgerEntryRow, Rejection
 from ledger.service import administration
 from ledger.service.ledger_read import ledger_head
+from ledger.service.tree import catch_up_audit_tree
 from ledger.settings import Settings
 
 RESIDENTS_DEFAULT = 1_000_000
@@ -175,6 +176,8 @@ def _prepare(ledger: Ledger, scratch_url: str, residents: int) -> Prepared:
         audit_history.add_staff(session, people, ledger.clock())
     with population.connect(scratch_url) as connection:
         audit_events = audit_history.write_history(connection, people, months)
+    with ledger.sessions.begin() as session:
+        catch_up_audit_tree(session)
     population.add_officers(ledger)
     population.put_default_in_force(ledger)
     staff = console_county.add_staff(ledger)

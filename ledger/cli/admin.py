@@ -21,15 +21,16 @@ from typing import Any
 import click
 
 from ledger.cli.common import expected_errors, fail, ledger_context, transaction
-from ledger.contract.note_keys import Signer
 from ledger.contract.resident_id import InvalidIdNumber, pseudonym
 from ledger.contract.webhook import encode_private_key, encode_public_key, public_key_bytes
 from ledger.domain.entry import rfc3339_utc
 from ledger.domain.roles import ROLES
 from ledger.infra.db import migrate
+from ledger.infra.db.tree_store import LEDGER_LOG
 from ledger.infra.ledger_key import load_or_create_ledger_key
 from ledger.runtime.secret_file import write_secret_file
 from ledger.service import access, administration
+from ledger.service.checkpoints import LOGS, log_signer
 from ledger.service.passwords import PASSWORD_LENGTH_MAX
 from ledger.settings import (
     Settings,
@@ -94,19 +95,21 @@ def keys_generate(platform: str, out: Path) -> None:
 @keys.command("ledger")
 @click.option("--vkey", "as_vkey", is_flag=True,
               help="Print the note verifier key of the log instead (SPEC §14).")
+@click.option("--log", "log_name", type=click.Choice(LOGS), default=LEDGER_LOG,
+              show_default=True, help="With --vkey: the ledger's log or the audit trail's.")
 @expected_errors
-def keys_ledger(as_vkey: bool) -> None:
+def keys_ledger(as_vkey: bool, log_name: str) -> None:
     """Print the ledger's own public key (whpk_…): adapters verify the ledger's notices with it.
 
     With --vkey, the same key as the note verifier key `<origin>+<key id>+<base64>` under the
-    log's name (POINTSLEDGER_LOG_ORIGIN), which witnesses and auditors use to check the
-    ledger's checkpoints. The private key is POINTSLEDGER_LEDGER_KEY_FILE (generated there once
-    if missing)."""
+    log's name (POINTSLEDGER_LOG_ORIGIN, or `<origin>/audit` for the audit trail's log), which
+    witnesses and auditors use to check the log's checkpoints. The private key is
+    POINTSLEDGER_LEDGER_KEY_FILE (generated there once if missing)."""
     if as_vkey:
         origin = log_origin_from_environment()
     key = load_or_create_ledger_key(ledger_key_file_from_environment())
     if as_vkey:
-        click.echo(Signer(origin, key).vkey())
+        click.echo(log_signer(origin, log_name, key).vkey())
         return
     click.echo(encode_public_key(public_key_bytes(key)))
 

@@ -21,6 +21,7 @@ COMMANDS = {
     "adapter": "ledger.cli.adapter:adapter",
     "amqp": "ledger.cli.broker:amqp",
     "bench": "ledger.cli.bench:bench",
+    "checkpoints": "ledger.cli.verifiable_log:checkpoints",
     "branches": "ledger.cli.admin:branches",
     "consume": "ledger.cli.broker:consume",
     "db": "ledger.cli.admin:db",
@@ -35,6 +36,7 @@ COMMANDS = {
     "tokens": "ledger.cli.admin:tokens",
     "users": "ledger.cli.admin:users",
     "verify": "ledger.cli.admin:verify",
+    "witnesses": "ledger.cli.verifiable_log:witnesses",
 }
 
 

@@ -16,9 +16,11 @@ from typing import Any
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.domain.audit import AuditRecord, next_audit_hash
-from ledger.domain.entry import GENESIS_HASH
+from ledger.contract.merkle import Frontier, root_from_stored
+from ledger.domain.audit import AuditRecord
+from ledger.domain.entry import GENESIS_HASH, chain_hash, leaf_hash
 from ledger.infra.db.models import AuditEvent
+from ledger.infra.db.tree_store import AUDIT_LOG, TileStore, TreeHashMissing
 from ledger.service.chain_audit import ChainFault, ProgressCallback
 from ledger.service.paging import Keyset, Page, SessionScope, key_ordered_batches, read_page
 
@@ -47,13 +49,16 @@ def lock_audit_trail(session: Session) -> AuditHead:
 def append_audit(session: Session, at: datetime, actor: str, action: str, subject: str,
                  comment: str, document_sha256: str | None = None,
                  details: dict[str, Any] | None = None) -> AuditEvent:
-    """Add one event at the head of the trail, inside the caller's transaction."""
+    """Add one event at the head of the trail and of its Merkle tree (the audit log of SPEC
+    §14), inside the caller's transaction."""
     head = lock_audit_trail(session)
     record = AuditRecord(head.seq + 1, at, actor, action, subject, comment, document_sha256,
                          details)
+    leaf = leaf_hash(record.document())
     row = AuditEvent(seq=record.seq, at=at, actor=actor, action=action, subject=subject,
                      comment=comment, document_sha256=document_sha256, details=details,
-                     entry_hash=next_audit_hash(head.entry_hash, record).hex())
+                     entry_hash=chain_hash(head.entry_hash, leaf).hex())
+    TileStore(session, AUDIT_LOG).grow(head.seq, [leaf])
     session.add(row)
     session.flush()
     return row
@@ -126,21 +131,41 @@ def _verify(scope: SessionScope, progress: ProgressCallback | None) -> AuditRepo
         total = audit_event_count(session)
     previous = GENESIS_HASH
     expected = 1
+    tree = Frontier()
     for rows in key_ordered_batches(scope, select(AuditEvent), AuditEvent.seq,
                                     VERIFY_READ_BATCH_SIZE):
         for row in rows:
             if row.seq != expected:
                 return AuditReport(expected - 1, expected, f"audit event {expected} is missing",
                                    ChainFault.MISSING)
-            computed = next_audit_hash(previous, record_of(row))
+            leaf = leaf_hash(record_of(row).document())
+            computed = chain_hash(previous, leaf)
             if computed.hex() != row.entry_hash:
                 return AuditReport(expected - 1, row.seq,
                                    f"audit event {row.seq} does not match its entry_hash",
                                    ChainFault.ALTERED)
+            tree.append(leaf)
             previous = computed
             expected += 1
         if progress is not None:
             progress(expected - 1, max(total, expected - 1))
     if progress is not None:
         progress(expected - 1, max(total, expected - 1))
-    return AuditReport(expected - 1)
+    return _check_audit_tree(scope, tree) or AuditReport(expected - 1)
+
+
+def _check_audit_tree(scope: SessionScope, tree: Frontier) -> AuditReport | None:
+    """The audit log's stored tree gives the root its events give (SPEC §14)."""
+    with scope() as session:
+        try:
+            stored = root_from_stored(tree.size, TileStore(session, AUDIT_LOG).hash_at)
+        except TreeHashMissing as error:
+            stored, missing = b"", str(error)
+        else:
+            missing = ""
+    if stored == tree.root():
+        return None
+    why = missing or f"root {stored.hex()} stored, {tree.root().hex()} from the events"
+    return AuditReport(tree.size, tree.size,
+                       f"the audit log's Merkle tree differs from its events: {why}",
+                       ChainFault.TREE)

@@ -50,3 +50,17 @@ def shared_ledger(request: pytest.FixtureRequest,
 @pytest.fixture(scope="module")
 def shared_platform(shared_ledger: Ledger) -> PlatformFixture:
     return register_platform(shared_ledger.sessions)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all, to migrate step by step."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+        return
+    name = unique_name("pl_backfill")
+    with _admin_connection() as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield _database_url(name)
+    with _admin_connection() as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,9 +36,9 @@ from ledger.service import appending, own_entries
 from ledger.service.chain_audit import ChainFault, audit_chain
 from ledger.service.ledger_read import entry_document_with_hash
 from ledger.service.own_entries import append_own_entry, lock_ledger
-from tests.conftest import _admin_connection, _database_url, make_settings
+from tests.conftest import make_settings
 from tests.ledger.helpers import entries, invoke, signed_by_a_stranger
-from tests.support import RESIDENT_B, PlatformFixture, register_platform, unique_name
+from tests.support import RESIDENT_B, PlatformFixture, register_platform
 
 TileMap = dict[tuple[int, int], bytes]
 
@@ -237,20 +236,6 @@ def test_verify_says_the_root_it_checked(mixed: Ledger, database_url: str) -> No
 
 
 # --- The back-fill of migration 0009 -----------------------------------------------------------
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with no schema at all, to migrate step by step."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
-        return
-    name = unique_name("pl_backfill")
-    with _admin_connection() as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield _database_url(name)
-    with _admin_connection() as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
 
 def test_the_migration_grows_the_tree_of_an_existing_ledger(
         empty_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,6 +20,8 @@ from ledger.domain.tree_growth import TileBytes, TileGrowth
 from ledger.infra.db.models import MerkleTile
 
 LEDGER_LOG = "ledger"
+# The audit trail is a second log with the same machinery (SPEC §14).
+AUDIT_LOG = "audit"
 # Tiles a store keeps once read: a root or a proof reads one per tile level (O(log₂₅₆ n)).
 TILE_CACHE_MAX = 64
 

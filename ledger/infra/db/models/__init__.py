@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ledger.infra.db.models.audit import AuditEvent
 from ledger.infra.db.models.base import Base
+from ledger.infra.db.models.checkpoints import CheckpointRow, Witness, WitnessCosignature
 from ledger.infra.db.models.console import ConsoleJob, ConsoleSession
 from ledger.infra.db.models.counter import (
     BranchStock,
@@ -37,6 +38,7 @@ __all__ = [
     "Base",
     "Branch",
     "BranchStock",
+    "CheckpointRow",
     "ConsoleJob",
     "ConsoleSession",
     "Decision",
@@ -56,6 +58,8 @@ __all__ = [
     "Simulation",
     "StockChange",
     "User",
+    "Witness",
+    "WitnessCosignature",
     "append_only_tables",
 ]
 
