@@ -21,7 +21,7 @@ from ledger.contract.merkle import root_from_stored
 from ledger.contract.note import add_signatures, parse_signature_lines
 from ledger.contract.note_keys import Signer
 from ledger.infra.db.models import CheckpointRow, WitnessCosignature
-from ledger.infra.db.tree_store import AUDIT_LOG, LEDGER_LOG, TileStore
+from ledger.infra.db.tree_store import AUDIT_LOG, LEDGER_LOG, TileStore, TreeHashMissing
 
 LOGS = (LEDGER_LOG, AUDIT_LOG)
 AUDIT_ORIGIN_SUFFIX = "/audit"
@@ -96,16 +96,28 @@ def sign_if_due(session: Session, log: str, signer: Signer, policy: CheckpointPo
     store = TileStore(session, log)
     size = store.size()
     latest = latest_checkpoint(session, log)
-    if latest is not None:
-        _check_still_holds(store, latest, size)
-    if not policy.due(latest, size, now):
-        return None
-    root = root_from_stored(size, store.hash_at)
+    try:
+        if latest is not None:
+            _check_still_holds(store, latest, size)
+        if not policy.due(latest, size, now):
+            return None
+        root = root_from_stored(size, store.hash_at)
+    except TreeHashMissing as error:
+        raise TreeContradictsCheckpoint(f"the {log} tree is missing hashes: {error}") from None
     row = CheckpointRow(log=log, size=size, root=root, signed_at=now,
                         note=sign_checkpoint(Checkpoint(signer.name, size, root), signer))
     session.add(row)
     session.flush()
     return row
+
+
+def checkpoint_holds(session: Session, row: CheckpointRow) -> bool:
+    """Whether the stored tree still gives the checkpoint's root at its size."""
+    store = TileStore(session, row.log)
+    try:
+        return store.size() >= row.size and root_from_stored(row.size, store.hash_at) == row.root
+    except TreeHashMissing:
+        return False
 
 
 def _check_still_holds(store: TileStore, latest: CheckpointRow, size: int) -> None:

@@ -10,15 +10,26 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from ledger.bootstrap import Ledger
 from ledger.console.ledger_pages import verification
+from ledger.contract.cosignature import CosignatureSigner
+from ledger.contract.note import open_note
+from ledger.contract.note_keys import Verifier
+from ledger.infra.db.models import MerkleTile, Witness
+from ledger.infra.db.tree_store import LEDGER_LOG
 from ledger.service.chain_audit import ProgressCallback, audit_chain_in_steps
+from ledger.service.checkpoints import CheckpointPolicy, log_signer
+from ledger.service.witnesses import add_witness, record_cosignature
+from ledger.worker.checkpointer import Checkpointer
 from tests.console.ledger_seed import ID_NUMBER, MASKED, NEIGHBOUR_NAME, Seeded, seed, tamper
 from tests.console.test_sign_in import sign_in
 
 WAIT_S = 10.0
+NOW_POLICY = CheckpointPolicy(interval_s=0, poll_s=0)  # sign whatever grew, now
 
 
 @pytest.fixture
@@ -32,13 +43,14 @@ def held_verification(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Eve
     long enough for the progress page to be seen, however small the ledger."""
     go_on = threading.Event()
 
-    def held(sessions: Any, progress: ProgressCallback | None = None) -> Any:
+    def held(sessions: Any, progress: ProgressCallback | None = None,
+             check_tree: bool = False) -> Any:
         def told(done: int, total: int) -> None:
             assert progress is not None
             progress(done, total)
             assert go_on.wait(WAIT_S), "the test never let the verification go on"
 
-        return audit_chain_in_steps(sessions, told)
+        return audit_chain_in_steps(sessions, told, check_tree)
 
     monkeypatch.setattr(verification, "audit_chain_in_steps", held)
     yield go_on
@@ -120,3 +132,46 @@ def test_the_pages_read_in_english(page: Page, seeded: Seeded) -> None:
     expect(page.get_by_role("heading", name="The ledger's head")).to_be_visible()
     page.get_by_role("link", name="Platforms and gaps").click()
     expect(page.get_by_role("row").filter(has_text="lijiayuan")).to_contain_text("4 to 5")
+
+
+def test_the_ledger_page_shows_the_checkpoint_and_who_cosigned_it(
+        page: Page, console_ledger: Ledger, seeded: Seeded) -> None:
+    (signed,) = [row for row in Checkpointer(console_ledger, NOW_POLICY).sign_due()
+                 if row.log == LEDGER_LOG]
+    town, regulator = (CosignatureSigner(name, Ed25519PrivateKey.generate())
+                       for name in ("witness.guali.gov.cn", "witness.regulator.example"))
+    now = console_ledger.clock()
+    with console_ledger.sessions.begin() as session:
+        for name, key in (("guali", town), ("regulator", regulator)):
+            add_witness(session, "test", name, f"https://{key.name}", key.vkey(), now)
+        checkpoint = session.merge(signed)
+        text = open_note(checkpoint.note, [Verifier.from_vkey(
+            log_signer(console_ledger.settings.log_origin, LEDGER_LOG,
+                       console_ledger.ledger_key()).vkey())]).text
+        record_cosignature(session, checkpoint, session.get_one(Witness, "guali"),
+                           town.cosign(text, int(now.timestamp())), now, now)
+    sign_in(page, "sun.auditor")
+
+    expect(page.locator("#checkpoint-size")).to_have_text("6")
+    expect(page.locator("#checkpoint-root")).to_have_text(signed.root.hex())
+    rows = page.locator("#witnesses tbody tr")
+    expect(rows.filter(has_text="guali")).to_contain_text("是")
+    expect(rows.filter(has_text="regulator")).to_contain_text("尚未")
+
+    page.get_by_role("button", name="校验").click()
+    expect(page.locator("#chain-checkpoint")).to_contain_text("最新签署的检查点（规模 6")
+    expect(page.locator("#chain-checkpoint")).to_contain_text("成立")
+
+
+def test_verify_names_a_merkle_tree_changed_behind_the_ledgers_back(
+        page: Page, console_ledger: Ledger, seeded: Seeded) -> None:
+    with console_ledger.sessions.begin() as session:  # the first leaf's hash overwritten
+        tile = session.scalars(select(MerkleTile).where(
+            MerkleTile.log == LEDGER_LOG, MerkleTile.level == 0)).one()
+        tile.hashes = bytes(32) + tile.hashes[32:]
+    sign_in(page, "sun.auditor")
+
+    page.get_by_role("button", name="校验").click()
+
+    result = page.locator("#chain-result")
+    expect(result).to_contain_text("记录完好，但默克尔树保存的哈希值从第 1 条记录起与之不符")

@@ -73,6 +73,10 @@ def ledger_fault(fault: str | None, seq: int) -> str:
     if fault == ChainFault.UNREADABLE:
         return str(_("Entry %(seq)s cannot be read: it was changed into something that is not "
                      "an entry.", seq=seq))
+    if fault == ChainFault.TREE:
+        return str(_("The entries are intact, but the Merkle tree's stored hashes differ from "
+                     "them from entry %(seq)s on: the tree was changed, and proofs from it "
+                     "would not hold.", seq=seq))
     return str(_("Entry %(seq)s does not match its hash: it was changed after it was "
                  "written.", seq=seq))
 
@@ -81,6 +85,9 @@ def audit_fault(fault: str | None, seq: int) -> str:
     """Where and how the audit trail's hash chain breaks, in a sentence."""
     if fault == ChainFault.MISSING:
         return str(_("Audit event %(seq)s is missing: a row was deleted.", seq=seq))
+    if fault == ChainFault.TREE:
+        return str(_("The audit events are intact, but the audit log's Merkle tree differs "
+                     "from them: the tree was changed, and proofs from it would not hold."))
     return str(_("Audit event %(seq)s does not match its hash: it was changed after it was "
                  "written.", seq=seq))
 

@@ -14,9 +14,12 @@ from ledger.console.jobs import job_page_url, register_result_page, start_job
 from ledger.console.ledger_pages import verification
 from ledger.console.ledger_pages.blueprint import blp
 from ledger.console.ledger_pages.labels import audit_fault, ledger_fault
+from ledger.infra.db.tree_store import LEDGER_LOG
+from ledger.service.checkpoints import cosignatures, latest_checkpoint
 from ledger.service.errors import NotFound
 from ledger.service.jobs import DONE, job_of
 from ledger.service.ledger_read import ledger_head
+from ledger.service.witnesses import witness_standings
 
 
 class VerifyForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no types
@@ -28,7 +31,11 @@ class VerifyForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no types
 def home() -> str:
     with current_ledger().sessions() as session:
         head = ledger_head(session)
-    return render_template("ledger/home.html", head=head, form=VerifyForm())
+        signed = latest_checkpoint(session, LEDGER_LOG)
+        cosigned = [] if signed is None else cosignatures(session, signed.id)
+        witnesses = witness_standings(session, LEDGER_LOG)
+    return render_template("ledger/home.html", head=head, form=VerifyForm(), signed=signed,
+                           cosigned={c.witness for c in cosigned}, witnesses=witnesses)
 
 
 register_result_page(verification.JOB_KIND, "console.ledger.verified")
@@ -57,6 +64,9 @@ def verified(job_id: str) -> str | Response | tuple[str, int]:
     if job.outcome != DONE or job.result is None:
         return redirect(job_page_url(job_id))
     chain, trail = job.result["ledger"], job.result["audit_trail"]
+    for held in (chain.get("checkpoint"), trail.get("checkpoint")):
+        if held:
+            held["signed_at"] = datetime.fromisoformat(held["signed_at"])
     return render_template(
         "ledger/verified.html", chain=chain, trail=trail, form=VerifyForm(),
         finished_at=datetime.fromisoformat(job.result["finished_at"]),
