@@ -92,6 +92,9 @@ def test_demo_feeds_each_platform_through_its_adapter_and_keeps_the_mistakes(
     assert verified.returncode == 0, verified.stderr
     # 240 events, and the counter's two redemptions and one reversal
     assert "chain intact: 243 entries" in verified.stdout
+    # Both logs signed before the demo prints where to check them (SPEC §14).
+    assert re.search(r"the verifiable log pointsledger\.local/\S+: checkpoints signed of 243 "
+                     r"entries and \d+ audit events", output)
 
 
 def test_demo_prints_a_console_password_for_each_user_that_signs_in(tmp_path: Path) -> None:

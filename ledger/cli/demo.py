@@ -13,7 +13,7 @@ from collections import Counter
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.bootstrap import build
+from ledger.bootstrap import Ledger, build
 from ledger.cli.common import expected_errors, fail
 from ledger.cli.serve import serve_development
 from ledger.contract.signing import EventSigner
@@ -25,7 +25,10 @@ from ledger.demo.scenario import PLATFORMS
 from ledger.demo.setup import DEMO_USERS, ensure_people, ensure_platforms, give_console_passwords
 from ledger.demo.through_adapters import Feed, PlatformRun, run_platform
 from ledger.infra.db import migrate
+from ledger.infra.db.tree_store import AUDIT_LOG, LEDGER_LOG
+from ledger.service.checkpoints import CheckpointPolicy
 from ledger.settings import Settings
+from ledger.worker.checkpointer import Checkpointer
 
 
 @click.command("demo")
@@ -75,9 +78,13 @@ def demo(host: str, port: int, events_per_platform: int, bad_per_platform: int,
         _print_summary(runs, tokens, host, port)
         _print_rules(story, host, port)
         _print_counter(counter, host, port)
+        checkpointer = Checkpointer(ledger, CheckpointPolicy.for_interval(
+            settings.checkpoint_interval_s))
+        _print_log(ledger, checkpointer, host, port)
         _print_console(passwords, host, port,
                        counter_example(ledger, settings.resident_pepper))
         if serve:
+            checkpointer.run_in_background()
             click.echo(f"\nserving the console and the API on http://{host}:{port}/ "
                        "(Ctrl-C to stop)")
             serve_development(app, host, port)
@@ -134,6 +141,18 @@ def _print_rules(story: RulesStory, host: str, port: int) -> None:
         click.echo(f"  curl -s -H \"Authorization: Bearer $TOKEN\" "
                    f"{base}/api/v1/residents/{story.resident}/credit-terms")
     click.echo("  pointsledger rules list")
+
+
+def _print_log(ledger: Ledger, checkpointer: Checkpointer, host: str, port: int) -> None:
+    """The verifiable log (SPEC §14): its checkpoints signed now, and how an outsider checks."""
+    base = f"http://{host}:{port}"
+    signed = {row.log: row.size for row in checkpointer.sign_due()}
+    click.echo(f"\nthe verifiable log {ledger.settings.log_origin}: checkpoints signed of "
+               f"{signed.get(LEDGER_LOG, 'no new')} entries and {signed.get(AUDIT_LOG, 'no new')}"
+               " audit events (witnesses: `pointsledger witnesses add`)")
+    click.echo(f"  curl -s {base}/api/v1/ledger/checkpoint")
+    click.echo(f"  pointsledger audit --url {base} --log-vkey \"$(pointsledger keys ledger "
+               "--vkey)\" --state var/audit --token $TOKEN --full")
 
 
 def _print_console(passwords: dict[str, str], host: str, port: int,

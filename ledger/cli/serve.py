@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING
 import click
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from ledger.bootstrap import build
 from ledger.cli.common import expected_errors
 from ledger.contract.redaction import RedactingFilter
+from ledger.service.checkpoints import CheckpointPolicy
+from ledger.worker.checkpointer import Checkpointer
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -90,6 +93,12 @@ def serve(host: str, port: int) -> None:
     # Imported here so that the other commands do not load Flask.
     from ledger.app import create_app
 
-    app = create_app()
+    ledger = build()
+    app = create_app(ledger=ledger)
+    if ledger.settings.embedded:
+        # Events are appended in this process: sign the logs' checkpoints beside it (with a
+        # broker, `pointsledger checkpoints run` does, beside the consumer).
+        Checkpointer(ledger, CheckpointPolicy.for_interval(
+            ledger.settings.checkpoint_interval_s)).run_in_background()
     click.echo(f"serving the API at http://{host}:{port}/api/v1 (development server)")
     serve_development(app, host, port)

@@ -8,6 +8,7 @@ tree grows in the append transaction, the checkpoint follows within the interval
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 
 from ledger.bootstrap import Ledger
@@ -60,3 +61,10 @@ class Checkpointer:
         while not self.stop.requested:
             self.sign_due()
             self.stop.sleep(self.policy.poll_s)
+
+    def run_in_background(self) -> threading.Thread:
+        """The embedded mode (`serve`, `demo`) appends in-process: sign beside it, in a daemon
+        thread that ends with the process (or when `stop` is requested)."""
+        thread = threading.Thread(target=self.run, name="checkpointer", daemon=True)
+        thread.start()
+        return thread
