@@ -27,6 +27,7 @@ from adapters.base.transport import AmqpTransport
 from adapters.registry import PLATFORMS, UnknownAdapter, adapter_module
 from ledger.cli.broker import broker_settings, quiet_broker_client_logs
 from ledger.cli.common import EXIT_FAILURE, expected_errors, fail
+from ledger.cli.usage import listen_address
 from ledger.contract.signing import EventSigner
 from ledger.contract.webhook import KeyFormatError, decode_private_key, decode_public_key
 
@@ -57,12 +58,7 @@ def _module(platform: str) -> ModuleType:
 
 
 def _listen_address(text: str | None) -> tuple[str, int] | None:
-    if text is None:
-        return None
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        fail(f"--listen must be HOST:PORT, not {text!r}")
-    return host, int(port)
+    return None if text is None else listen_address(text)
 
 
 def _signer(key_file: Path) -> EventSigner:

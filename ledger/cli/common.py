@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
-import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from ledger.bootstrap import Ledger, build
+from ledger.cli.usage import EXIT_FAILURE as EXIT_FAILURE
+from ledger.cli.usage import EXIT_OK as EXIT_OK
+from ledger.cli.usage import EXIT_USAGE as EXIT_USAGE
+from ledger.cli.usage import fail as fail
 from ledger.service.errors import ServiceError
 from ledger.settings import SettingsError
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
+# The exit codes and `fail` are re-exported above for the commands that import them from here;
+# they live in ledger.cli.usage so that a command without the database (`witness`) has them too.
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
 
 
 def expected_errors(command: F) -> F:

@@ -36,6 +36,7 @@ COMMANDS = {
     "tokens": "ledger.cli.admin:tokens",
     "users": "ledger.cli.admin:users",
     "verify": "ledger.cli.admin:verify",
+    "witness": "ledger.cli.witness:witness",
     "witnesses": "ledger.cli.verifiable_log:witnesses",
 }
 
