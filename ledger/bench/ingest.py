@@ -32,7 +32,8 @@ from ledger.bench.yardstick import ed25519_verifications_per_s
 from ledger.bootstrap import build
 from ledger.contract.signing import EventSigner
 from ledger.contract.webhook import HEADER_TIMESTAMP, signed_content
-from ledger.infra.db.models import LedgerEntryRow, Rejection
+from ledger.infra.db.models import CheckpointRow, LedgerEntryRow, Rejection
+from ledger.infra.db.tree_store import LEDGER_LOG
 from ledger.runtime.broker import describe_broker_error
 from ledger.runtime.pipelined import OutgoingMessage, PublishFailed, publish_pipelined
 from ledger.runtime.topology import (
@@ -55,6 +56,11 @@ WAIT_S_MIN = 60.0
 CONSUMER_STOP_TIMEOUT_S = 60.0
 CONSUMER_LOG_TAIL_CHARS = 2000
 CONSUMER_COMMAND = ("-c", "from ledger.cli.main import main; main()", "consume")
+# Beside the consumer, as deployed (SPEC §14): signing checkpoints every second, ten times as
+# often as the default, so whatever it costs the appends is counted generously.
+CHECKPOINTER_COMMAND = ("-c", "from ledger.cli.main import main; main()", "checkpoints", "run")
+CHECKPOINT_INTERVAL_S = "1"
+CHECKPOINT_WAIT_S = 30.0
 
 
 class BenchRefused(Exception):
@@ -71,6 +77,7 @@ class IngestBenchResult:
     seconds: float
     ed25519_verifications_per_s: float
     consumer_peak_rss_mb: float
+    checkpoints: int = 0
 
     @property
     def events_per_s(self) -> float:
@@ -87,6 +94,7 @@ class IngestBenchResult:
             "target_ratio": TARGET_RATIO,
             "consumer_peak_rss_mb": round(self.consumer_peak_rss_mb, 1),
             "rss_target_mb": RSS_TARGET_MB,
+            "checkpoints_signed": self.checkpoints,
         }
 
 
@@ -101,10 +109,10 @@ def run_ingest_bench(settings: Settings, events: int) -> IngestBenchResult:
         # The yardstick brackets the timed run: a shared machine's speed drifts by a fifth
         # within a minute, and one measurement on either side would catch only one end of it.
         before = ed25519_verifications_per_s(signed_size)
-        seconds, peak_rss_mb = _time_consumer(scratch, events)
+        seconds, peak_rss_mb, checkpoints = _time_consumer(scratch, events)
         after = ed25519_verifications_per_s(signed_size)
     _require_idle_ledger_queue(amqp_url, after_run=True)
-    return IngestBenchResult(events, seconds, (before + after) / 2, peak_rss_mb)
+    return IngestBenchResult(events, seconds, (before + after) / 2, peak_rss_mb, checkpoints)
 
 
 def _checked_configuration(settings: Settings) -> str:
@@ -173,15 +181,21 @@ def _mean_signed_size(bench_events: list[BenchEvent]) -> int:
     return total // len(bench_events)
 
 
-def _time_consumer(scratch: Settings, events: int) -> tuple[float, float]:
-    """Seconds from the consumer's start until the ledger holds every event, and its peak RSS."""
+def _time_consumer(scratch: Settings, events: int) -> tuple[float, float, int]:
+    """Seconds from the consumer's start until the ledger holds every event, its peak RSS,
+    and the checkpoints the checkpointer beside it signed meanwhile."""
     environment = {**os.environ, "POINTSLEDGER_DATABASE_URL": scratch.database_url}
     ledger = build(scratch)
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as consumer_log:
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as consumer_log, \
+            tempfile.TemporaryFile("w+", encoding="utf-8") as checkpointer_log:
         started = time.perf_counter()
         process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             [sys.executable, *CONSUMER_COMMAND], env=environment, stdout=consumer_log,
             stderr=subprocess.STDOUT)
+        checkpointer = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+            [sys.executable, *CHECKPOINTER_COMMAND],
+            env={**environment, "POINTSLEDGER_CHECKPOINT_INTERVAL_S": CHECKPOINT_INTERVAL_S},
+            stdout=checkpointer_log, stderr=subprocess.STDOUT)
         try:
             deadline = started + max(WAIT_S_MIN, events / EVENTS_PER_S_FLOOR)
             while (recorded := _entries(ledger.sessions)) < events:
@@ -191,12 +205,33 @@ def _time_consumer(scratch: Settings, events: int) -> tuple[float, float]:
             seconds = time.perf_counter() - started
             peak_rss_mb = _peak_rss_mb(process.pid)
             _stop(process, consumer_log)
+            checkpoints = _await_checkpoint_of(ledger.sessions, events, checkpointer,
+                                               checkpointer_log)
+            _stop(checkpointer, checkpointer_log, "the checkpointer")
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+            for started_process in (process, checkpointer):
+                if started_process.poll() is None:
+                    started_process.kill()
+                    started_process.wait()
             ledger.close()
-    return seconds, peak_rss_mb
+    return seconds, peak_rss_mb, checkpoints
+
+
+def _await_checkpoint_of(sessions: sessionmaker[Session], events: int,
+                         checkpointer: subprocess.Popen[bytes], log: IO[str]) -> int:
+    """Wait (untimed) until a checkpoint covers every entry; how many were signed in all."""
+    deadline = time.perf_counter() + CHECKPOINT_WAIT_S
+    while True:
+        with sessions() as session:
+            largest, count = session.execute(select(
+                func.coalesce(func.max(CheckpointRow.size), 0), func.count())
+                .where(CheckpointRow.log == LEDGER_LOG)).one()
+        if largest >= events:
+            return int(count)
+        if checkpointer.poll() is not None or time.perf_counter() > deadline:
+            raise BenchFailed(f"no checkpoint of all {events} entries was signed (largest: "
+                              f"{largest}): {_tail(log)}")
+        time.sleep(POLL_INTERVAL_S)
 
 
 def _entries(sessions: sessionmaker[Session]) -> int:
@@ -216,16 +251,15 @@ def _check_progress(process: subprocess.Popen[bytes], sessions: sessionmaker[Ses
                           f"after the time allowed")
 
 
-def _stop(process: subprocess.Popen[bytes], consumer_log: IO[str]) -> None:
+def _stop(process: subprocess.Popen[bytes], log: IO[str], name: str = "the consumer") -> None:
     process.send_signal(signal.SIGTERM)
     try:
         code = process.wait(timeout=CONSUMER_STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        raise BenchFailed("the consumer did not stop within "
+        raise BenchFailed(f"{name} did not stop within "
                           f"{CONSUMER_STOP_TIMEOUT_S:.0f} s of SIGTERM") from None
     if code != 0:
-        raise BenchFailed(f"the consumer exited with code {code} on SIGTERM: "
-                          f"{_tail(consumer_log)}")
+        raise BenchFailed(f"{name} exited with code {code} on SIGTERM: {_tail(log)}")
 
 
 def _peak_rss_mb(pid: int) -> float:
