@@ -26,7 +26,8 @@ def checkpoints() -> None:
 @checkpoints.command("run")
 @expected_errors
 def checkpoints_run() -> None:
-    """Sign each log's growth within POINTSLEDGER_CHECKPOINT_INTERVAL_S, until SIGTERM/SIGINT."""
+    """Sign each log's growth within POINTSLEDGER_CHECKPOINT_INTERVAL_S and have every witness
+    cosign it, until SIGTERM/SIGINT."""
     with ledger_context() as ledger:
         checkpointer = Checkpointer(
             ledger, CheckpointPolicy.for_interval(ledger.settings.checkpoint_interval_s))
@@ -36,7 +37,8 @@ def checkpoints_run() -> None:
 
         previous = {number: signal.signal(number, request_stop)
                     for number in (signal.SIGTERM, signal.SIGINT)}
-        log.info("signing checkpoints of %s at most %d s after the tree grows",
+        log.info("signing checkpoints of %s at most %d s after the tree grows, and asking "
+                 "the witnesses to cosign them",
                  ledger.settings.log_origin, ledger.settings.checkpoint_interval_s)
         try:
             checkpointer.run()

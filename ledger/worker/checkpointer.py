@@ -1,8 +1,10 @@
 """`pointsledger checkpoints run`: signs each log's growth (SPEC §14), beside the consumer.
 
-It is a process of its own so that nothing it waits on (the database lock of a log, later the
+It is a process of its own so that nothing it waits on (the database lock of a log, the
 witnesses it asks to cosign) can slow ingestion; the consumer never waits for it either: the
-tree grows in the append transaction, the checkpoint follows within the interval.
+tree grows in the append transaction, the checkpoint follows within the interval. The witnesses
+are asked from threads of their own (`witness_asking`), so that one that is down never delays
+the signing either.
 """
 
 from __future__ import annotations
@@ -21,17 +23,26 @@ from ledger.service.checkpoints import (
     sign_if_due,
 )
 from ledger.worker.stopping import StopRequest
+from ledger.worker.witness_asking import AskingPolicy, WitnessAsking
 
 log = logging.getLogger(__name__)
+
+# The witnesses' threads look for a new checkpoint at most this often, however fast the
+# checkpointer polls (a test's policy polls without pause).
+ASKING_POLL_S_MIN = 0.1
 
 
 @dataclass
 class Checkpointer:
-    """Signs the ledger's and the audit trail's checkpoints when due, until stopped."""
+    """Signs the ledger's and the audit trail's checkpoints when due, and has every witness
+    asked to cosign them, until stopped."""
 
     ledger: Ledger
     policy: CheckpointPolicy
     stop: StopRequest = field(default_factory=StopRequest)
+    # How the witnesses are asked; by default they look for a new checkpoint as often as the
+    # checkpointer looks for growth.
+    asking: AskingPolicy | None = None
     # The logs whose tree contradicts their last checkpoint: said once, then retried quietly.
     _refused: set[str] = field(default_factory=set)
 
@@ -58,9 +69,18 @@ class Checkpointer:
         return signed
 
     def run(self) -> None:
-        while not self.stop.requested:
-            self.sign_due()
-            self.stop.sleep(self.policy.poll_s)
+        asking = self.asking or AskingPolicy(max(self.policy.poll_s, ASKING_POLL_S_MIN))
+        witnesses = WitnessAsking(self.ledger, asking, self.stop)
+        try:
+            while not self.stop.requested:
+                self.sign_due()
+                witnesses.start_new()
+                self.stop.sleep(self.policy.poll_s)
+        finally:
+            self.stop.request()  # also when signing failed: the asking threads end with it
+            waiting = witnesses.join()
+            if waiting:
+                log.info("stopped while waiting on witness %s", ", ".join(waiting))
 
     def run_in_background(self) -> threading.Thread:
         """The embedded mode (`serve`, `demo`) appends in-process: sign beside it, in a daemon
