@@ -31,9 +31,12 @@ def add_witness(session: Session, actor: str, name: str, url: str, vkey: str,
                            "characters without spaces", errors={"name": "bad name"})
     parts = urlsplit(url)
     if (parts.scheme not in ("http", "https") or not parts.hostname
-            or len(url) > WITNESS_URL_LENGTH_MAX or parts.query or parts.fragment):
-        raise InvalidInput("the witness URL must be an http or https base URL "
-                           "(the ledger posts to <url>/add-checkpoint)", errors={"url": "bad URL"})
+            or len(url) > WITNESS_URL_LENGTH_MAX or parts.query or parts.fragment
+            # A password in the URL would be kept in the audit trail and shown in the console.
+            or parts.username is not None or parts.password is not None):
+        raise InvalidInput("the witness URL must be an http or https base URL without "
+                           "credentials (the ledger posts to <url>/add-checkpoint)",
+                           errors={"url": "bad URL"})
     try:
         CosignatureVerifier.from_vkey(vkey)
     except NoteError as error:

@@ -196,6 +196,9 @@ def test_cosignatures_are_published_with_the_checkpoint(ledger: Ledger,
             add_witness(session, "test", "town", "https://w.example.org", "nonsense", NOW)
         with pytest.raises(InvalidInput, match="http or https base URL"):
             add_witness(session, "test", "town", "ftp://w.example.org", witness_key.vkey(), NOW)
+        with pytest.raises(InvalidInput, match="without credentials"):
+            add_witness(session, "test", "town", "https://u:secret@w.example.org",
+                        witness_key.vkey(), NOW)
         add_witness(session, "test", "town", "https://w.example.org/", witness_key.vkey(), NOW)
     with ledger.sessions.begin() as session, pytest.raises(Conflict, match="already registered"):
         add_witness(session, "test", "town", "https://w.example.org", witness_key.vkey(), NOW)
