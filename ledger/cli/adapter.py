@@ -21,6 +21,13 @@ from adapters.base.intake import Intake
 from adapters.base.notices import NoticeHandler, NoticeListener
 from adapters.base.outbox.database import Outbox, default_outbox_url
 from adapters.base.pump import OutboxPump
+from adapters.base.receipt_collector import ReceiptCollector
+from adapters.base.receipt_settings import (
+    API_URL_VARIABLE,
+    LOG_VKEY_VARIABLE,
+    TOKEN_FILE_VARIABLE,
+    receipt_settings,
+)
 from adapters.base.residents import ResidentSeal
 from adapters.base.simulated_platform import NoticeRecorder, SimulatedPlatform
 from adapters.base.transport import AmqpTransport
@@ -96,18 +103,33 @@ def adapter() -> None:
                    "default BASE/api/notices)")
 @click.option("--notices-dir", type=click.Path(file_okay=False),
               help="where notice files are written (nanyang_young; default INBOX/notices)")
+@click.option("--ledger-api-url", envvar=API_URL_VARIABLE, metavar="URL",
+              help="the ledger's API; with the two options below the adapter keeps the "
+                   f"ledger's receipts for its events [env {API_URL_VARIABLE}]")
+@click.option("--ledger-api-token-file", envvar=TOKEN_FILE_VARIABLE,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="a file holding the API token of a platform_operator of this platform "
+                   f"[env {TOKEN_FILE_VARIABLE}]")
+@click.option("--ledger-log-vkey", envvar=LOG_VKEY_VARIABLE, metavar="VKEY",
+              help="the ledger's log verifier key (`pointsledger keys ledger --vkey`) "
+                   f"[env {LOG_VKEY_VARIABLE}]")
 @OUTBOX_OPTION
 @expected_errors
 def adapter_run(platform: str, key_file: Path, listen: str | None, inbox: str | None,
                 url: str | None, interval_s: float, ledger_public_key: str | None,
-                notify_url: str | None, notices_dir: str | None,
+                notify_url: str | None, notices_dir: str | None, ledger_api_url: str | None,
+                ledger_api_token_file: Path | None, ledger_log_vkey: str | None,
                 outbox_url: str | None) -> None:
     """Receive the platform's native records, sign them and publish them to RabbitMQ; deliver
-    the ledger's notices to the platform."""
+    the ledger's notices to the platform; keep the ledger's receipts for the events."""
     quiet_broker_client_logs()
     settings, amqp_url = broker_settings()
     module = _module(platform)
     signer = _signer(key_file)
+    try:
+        receipts = receipt_settings(ledger_api_url, ledger_api_token_file, ledger_log_vkey)
+    except ValueError as error:
+        fail(str(error))
     options = RunOptions(_listen_address(listen), inbox, url, interval_s, notify_url,
                          notices_dir)
     # An empty value (an unset variable in a deployment file) means no notices, as no option.
@@ -128,6 +150,13 @@ def adapter_run(platform: str, key_file: Path, listen: str | None, inbox: str | 
             handler = NoticeHandler(platform, ledger_key, outbox,
                                     ResidentSeal(settings.resident_pepper), sink)
             background.append(NoticeListener(amqp_url, handler).run)
+        outbox.receipts.set_collecting(receipts is not None)
+        if receipts is None:
+            log.info("adapter %s keeps no receipts of the ledger: give %s, %s and %s",
+                     platform, API_URL_VARIABLE, TOKEN_FILE_VARIABLE, LOG_VKEY_VARIABLE)
+        else:
+            background.append(ReceiptCollector(platform, outbox.receipts, receipts.api,
+                                               receipts.log_key).run)
         intake = Intake(module.Mapper(), outbox, signer, settings.resident_pepper)
         pump = OutboxPump(outbox.events, AmqpTransport(amqp_url, platform))
         try:
@@ -152,10 +181,12 @@ def _ledger_public_key(text: str) -> bytes:
 @OUTBOX_OPTION
 @expected_errors
 def adapter_status(platform: str, outbox_url: str | None) -> None:
-    """JSON: backlog (events not yet confirmed by the broker), last_seq, quarantined."""
+    """JSON: backlog (events not yet confirmed by the broker), last_seq, quarantined, and the
+    ledger's receipts for the published events ("off" unless the adapter collects them)."""
     outbox = Outbox(outbox_url or default_outbox_url(platform), platform)
     try:
-        click.echo(json.dumps({"platform": platform, **outbox.status()}))
+        click.echo(json.dumps({"platform": platform, **outbox.status(),
+                               "receipts": outbox.receipts.status()}))
     finally:
         outbox.close()
 

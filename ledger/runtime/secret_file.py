@@ -1,4 +1,5 @@
-"""Files that hold secrets (private keys, the pepper): created once, readable by the owner only."""
+"""Files that hold secrets (private keys, the pepper, an API token): created once, readable by the
+owner only, and read without ever quoting what they hold."""
 
 from __future__ import annotations
 
@@ -28,3 +29,23 @@ def write_secret_file(path: Path, text: str) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+class SecretFileUnreadable(ValueError):
+    """The file meant to hold a secret cannot be read, or holds nothing; the message names the
+    file, never what it holds."""
+
+
+def read_secret_file(path: Path, what: str) -> str:
+    """The secret `what` (an API token, say) held in `path`, without the whitespace around it.
+
+    A secret is given in a file rather than a variable or an argument so that it shows in no
+    process listing, no shell history and no dump of the environment."""
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise SecretFileUnreadable(
+            f"cannot read {what} from {path} ({type(error).__name__})") from None
+    if not secret or "\n" in secret:
+        raise SecretFileUnreadable(f"{path} must hold {what} on one line, and nothing else")
+    return secret

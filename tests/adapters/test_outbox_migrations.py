@@ -24,7 +24,7 @@ from adapters.base.outbox.tables import adapter_state, metadata
 from ledger.runtime.database import make_engine
 
 PLATFORM = "lijiayuan"
-HEAD = "0003"
+HEAD = "0004"
 BEFORE_MIGRATIONS = Path(__file__).parent / "fixtures" / "outbox_before_migrations.sql"
 MOMENT = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
 # A row of each table, as the outbox of the version before migrations wrote it.

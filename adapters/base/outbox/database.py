@@ -17,6 +17,7 @@ from adapters.base.outbox.imports import ImportRecords
 from adapters.base.outbox.migrate import upgrade_outbox
 from adapters.base.outbox.notices import NOTICE_DELIVERED, NOTICE_REFUSED, NoticeJournal
 from adapters.base.outbox.quarantine import Quarantine
+from adapters.base.outbox.receipts import ReceiptStore
 from adapters.base.outbox.residents import ResidentDirectory
 from adapters.base.outbox.rows import Clock, Connect, utc_now
 from adapters.base.outbox.state import AdapterState
@@ -37,12 +38,14 @@ class OutboxStores:
     residents: ResidentDirectory
     notices: NoticeJournal
     imports: ImportRecords
+    receipts: ReceiptStore
 
     @classmethod
     def over(cls, connect: Connect, clock: Clock, schema: str | None) -> OutboxStores:
         return cls(EventOutbox(connect, clock, schema), AdapterState(connect),
                    Quarantine(connect, clock), ResidentDirectory(connect),
-                   NoticeJournal(connect, clock), ImportRecords(connect, clock))
+                   NoticeJournal(connect, clock), ImportRecords(connect, clock),
+                   ReceiptStore(connect, clock))
 
 
 class Outbox:
@@ -71,6 +74,7 @@ class Outbox:
         self.residents = stores.residents
         self.notices = stores.notices
         self.imports = stores.imports
+        self.receipts = stores.receipts
 
     def close(self) -> None:
         self._engine.dispose()

@@ -1,7 +1,8 @@
 """The signed events waiting for the broker, or done with it.
 
 Publishing goes strictly in `seq` order, so "sent" is one watermark: every row with
-`seq <= published_through` was confirmed by the broker.
+`seq <= published_through` was confirmed by the broker. Each move of the watermark is also
+kept with its time (table `published_marks`), which tells when an event was published.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, insert, select, text
 
-from adapters.base.outbox.rows import Clock, Connect
+from adapters.base.outbox.rows import Clock, Connect, insert_new
 from adapters.base.outbox.state import set_state_value, state_value
-from adapters.base.outbox.tables import outbox_events
+from adapters.base.outbox.tables import outbox_events, published_marks
 
 PUBLISHED_THROUGH = "published_through"
 
@@ -65,11 +66,15 @@ class EventOutbox:
             return _published_through(connection)
 
     def mark_published(self, through_seq: int) -> None:
-        """Every event up to `through_seq` is confirmed by the broker; the watermark never
+        """Every event up to `through_seq` is confirmed by the broker, now; the watermark never
         moves back."""
         with self._connect() as connection:
             if through_seq > _published_through(connection):
                 set_state_value(connection, PUBLISHED_THROUGH, str(through_seq))
+                # After a restore the watermark moves up again over marks it passed before:
+                # those events went out the first time.
+                insert_new(connection, published_marks,
+                           {"through_seq": through_seq, "published_at": self._clock()})
 
     def last_seq(self) -> int:
         with self._connect() as connection:

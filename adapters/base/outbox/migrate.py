@@ -21,6 +21,8 @@ TABLES_BY_REVISION = (
     ("0001", frozenset({"outbox_events", "quarantine", "adapter_state", "imported_sources"})),
     ("0002", frozenset({"residents", "notices"})),
     ("0003", frozenset({"import_progress"})),
+    ("0004", frozenset({"published_marks", "receipts", "ledger_rejections",
+                        "inconsistent_checkpoints"})),
 )
 
 

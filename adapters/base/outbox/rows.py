@@ -1,5 +1,5 @@
 """What every store of the outbox is built on: where its connection comes from, its clock, and
-writing a row over the one with the same key."""
+writing a row over the one with the same key, or only if there is none."""
 
 from __future__ import annotations
 
@@ -31,3 +31,12 @@ def upsert(connection: Connection, table: Table, values: Mapping[str, Any],
     statement = dialect.insert(table).values(**values)
     changed = {name: statement.excluded[name] for name in values if name not in key}
     connection.execute(statement.on_conflict_do_update(index_elements=list(key), set_=changed))
+
+
+def insert_new(connection: Connection, table: Table, values: Mapping[str, Any]) -> bool:
+    """Insert the row unless one with its primary key exists (which stays as it is); True if it
+    was inserted."""
+    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(table).values(**values).on_conflict_do_nothing(
+        index_elements=[column.name for column in table.primary_key.columns])
+    return bool(connection.execute(statement).rowcount)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    ForeignKey,
     Integer,
     LargeBinary,
     MetaData,
@@ -92,4 +93,54 @@ notices = Table(
     Column("detail", String(512), nullable=False),
     Column("body", LargeBinary, nullable=False),
     Column("headers", Text, nullable=False),
+)
+
+# When the broker confirmed the events (adapters.base.outbox.events.mark_published): one row
+# each time the published watermark moves, so publishing pays one small insert per batch. An
+# event was published at the time of the first mark at or after its seq; a mark without a time
+# stands for the events published before the adapter kept these times.
+published_marks = Table(
+    "published_marks", metadata,
+    Column("through_seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("published_at", UTCDateTime, nullable=True),
+)
+
+# The ledger's receipts (SPEC §14; adapters.base.receipts): for a published event, the first
+# inclusion proof the adapter verified and the signed checkpoint it leads to. Written once,
+# never replaced: it is the township's evidence that the bank recorded what it was sent.
+receipts = Table(
+    "receipts", metadata,
+    Column("outbox_seq", BigInteger, ForeignKey("outbox_events.seq"), primary_key=True,
+           autoincrement=False),
+    Column("event_id", String(64), nullable=False, unique=True),
+    # One entry of the ledger is one event: a proof that names another event's entry is refused.
+    Column("ledger_seq", BigInteger, nullable=False, unique=True),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("leaf_hash", String(64), nullable=False),
+    Column("proof_hashes", Text, nullable=False),  # a JSON list of hex hashes, deepest first
+    Column("checkpoint", Text, nullable=False),  # the signed note, cosignatures and all
+    Column("proven_at", UTCDateTime, nullable=False),
+)
+
+# Events the ledger says it rejected (its outcome for them, SPEC §4.5): not unproven, rejected.
+ledger_rejections = Table(
+    "ledger_rejections", metadata,
+    Column("outbox_seq", BigInteger, ForeignKey("outbox_events.seq"), primary_key=True,
+           autoincrement=False),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("reason", String(64), nullable=False),
+    Column("learned_at", UTCDateTime, nullable=False),
+)
+
+# Two checkpoints, both signed by the ledger's log key, that no one history explains: the
+# checkpoint the adapter kept and the one shown later. Kept as they came, as evidence of a fork.
+inconsistent_checkpoints = Table(
+    "inconsistent_checkpoints", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kept_size", BigInteger, nullable=False),
+    Column("shown_size", BigInteger, nullable=False),
+    Column("kept_checkpoint", Text, nullable=False),
+    Column("shown_checkpoint", Text, nullable=False),
+    Column("detail", String(512), nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
 )
