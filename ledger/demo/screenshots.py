@@ -180,6 +180,7 @@ def _photograph(base_url: str, passwords: dict[str, str], id_number: str, ledger
 
             auditor = signed_in("demo-auditor")
             auditor.goto("/console/ledger")
+            shot(auditor, "ledger-checkpoint")
             auditor.get_by_role("button", name=re.compile("校验")).click()
             auditor.wait_for_url(re.compile(r"/console/ledger/verifications/"))
             shot(auditor, "ledger")
