@@ -10,6 +10,8 @@ import rfc8785
 
 # I-JSON / RFC 8785: integers beyond this cannot be represented exactly.
 JSON_SAFE_INTEGER_MAX = 2**53 - 1
+# Made once: `json.dumps` with options builds an encoder per call, a fifth of the time taken.
+_FLAT_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def canonical_json(document: dict[str, Any]) -> bytes:
@@ -21,16 +23,20 @@ def canonical_json(document: dict[str, Any]) -> bytes:
     UTF-16 unit as by code point. It is about seven times faster than the general serializer,
     which still handles anything else.
     """
-    if all(_plain_member(key, value) for key, value in document.items()):
-        return json.dumps(document, ensure_ascii=False, sort_keys=True,
-                          separators=(",", ":")).encode("utf-8")
+    if _is_flat(document):
+        return _FLAT_ENCODER.encode(document).encode("utf-8")
     return bytes(rfc8785.dumps(document))
 
 
-def _plain_member(key: object, value: object) -> bool:
-    if not isinstance(key, str) or not key.isascii():
-        return False
-    if isinstance(value, str):
-        return True
-    return (isinstance(value, int) and not isinstance(value, bool)
-            and -JSON_SAFE_INTEGER_MAX <= value <= JSON_SAFE_INTEGER_MAX)
+def _is_flat(document: dict[str, Any]) -> bool:
+    """ASCII names; values that are strings or safe integers (a bool is neither). One loop
+    with exact type tests: an auditor runs it over every entry of the ledger."""
+    for key, value in document.items():
+        if type(value) is int:
+            if not -JSON_SAFE_INTEGER_MAX <= value <= JSON_SAFE_INTEGER_MAX:
+                return False
+        elif not isinstance(value, str):
+            return False
+        if type(key) is not str or not key.isascii():
+            return False
+    return True
