@@ -4,6 +4,8 @@ answers garbage is a failure (exit 1); each said in one sentence, never a traceb
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -190,3 +192,24 @@ def test_a_redirect_is_not_followed(tmp_path: Path) -> None:
     with _redirecting_server() as url:
         result = run("--url", url, "--log-vkey", FakeLog().vkey(), "--state", str(tmp_path))
     assert failure(result) == "the server answered GET /api/v1/ledger/checkpoint with HTTP 302"
+
+
+def test_a_platform_key_listed_without_its_dates_is_a_failure(audited: Audited) -> None:
+    listed = audited.log.platform_keys
+    audited.log.platform_keys = lambda code: [  # type: ignore[method-assign]
+        {**key, "added_at": "yesterday"} for key in (listed(code) or [])]
+    message = failure(audited.run("--full"))
+    assert message.startswith("a key in the server's answer to GET "
+                              "/api/v1/platforms/lijiayuan/keys")
+    assert "'yesterday', not an RFC 3339 time" in message
+
+
+def test_the_audit_command_loads_none_of_the_ledgers_internals() -> None:
+    """What a township installs it for: no database, broker or web framework is imported."""
+    probe = ("import sys, click; from ledger.cli.main import cli; "
+             "cli.get_command(click.Context(cli), 'audit'); "
+             "print(sorted(m for m in ('flask', 'sqlalchemy', 'pika', 'ledger.domain', "
+             "'ledger.service') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
