@@ -20,6 +20,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 COMMANDS = {
     "adapter": "ledger.cli.adapter:adapter",
     "amqp": "ledger.cli.broker:amqp",
+    "audit": "ledger.cli.audit:audit",
     "bench": "ledger.cli.bench:bench",
     "checkpoints": "ledger.cli.verifiable_log:checkpoints",
     "branches": "ledger.cli.admin:branches",

@@ -8,18 +8,15 @@ changes the document, and so the hash, of an entry written before it existed.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
 from typing import Any
 
-import rfc8785
+from ledger.contract.canonical_json import JSON_SAFE_INTEGER_MAX, canonical_json
 
 GENESIS_HASH = bytes(32)
 LEAF_PREFIX = b"\x00"
-# I-JSON / RFC 8785: integers beyond this cannot be represented exactly.
-JSON_SAFE_INTEGER_MAX = 2**53 - 1
 
 
 def rfc3339_utc(moment: datetime) -> str:
@@ -73,30 +70,6 @@ class LedgerEntry:
             "branch": self.branch,
         }
         return {name: value for name, value in raw.items() if value is not None}
-
-
-def canonical_json(document: dict[str, Any]) -> bytes:
-    """RFC 8785 (JCS) bytes of a document.
-
-    For a flat object of ASCII keys, strings and safe integers (every entry document), the
-    standard library's sorted, compact, non-ASCII-escaping output is byte for byte JCS: the same
-    escapes (lower-case \\u00xx for other control characters), and ASCII keys sort the same by
-    UTF-16 unit as by code point. It is about seven times faster than the general serializer,
-    which still handles anything else.
-    """
-    if all(_plain_member(key, value) for key, value in document.items()):
-        return json.dumps(document, ensure_ascii=False, sort_keys=True,
-                          separators=(",", ":")).encode("utf-8")
-    return bytes(rfc8785.dumps(document))
-
-
-def _plain_member(key: object, value: object) -> bool:
-    if not isinstance(key, str) or not key.isascii():
-        return False
-    if isinstance(value, str):
-        return True
-    return (isinstance(value, int) and not isinstance(value, bool)
-            and -JSON_SAFE_INTEGER_MAX <= value <= JSON_SAFE_INTEGER_MAX)
 
 
 def entry_canonical_json(entry: LedgerEntry) -> bytes:

@@ -10,12 +10,8 @@ import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.domain.entry import (
-    JSON_SAFE_INTEGER_MAX,
-    LedgerEntry,
-    canonical_json,
-    entry_canonical_json,
-)
+from ledger.contract.canonical_json import JSON_SAFE_INTEGER_MAX, canonical_json
+from ledger.domain.entry import LedgerEntry, entry_canonical_json
 
 ascii_keys = st.text(alphabet=st.characters(max_codepoint=127), max_size=12)
 # Any Unicode text except lone surrogates (which neither serializer can encode as UTF-8).
