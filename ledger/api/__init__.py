@@ -17,6 +17,7 @@ from ledger.api import (
     rejections,
     residents,
     rulesets,
+    verifiable_log,
 )
 from ledger.api.access import enforce_access
 from ledger.api.converters import refuse_out_of_range_path_integers
@@ -31,7 +32,8 @@ def init_api(app: Flask) -> None:
     api = make_api(app)
     for blueprint in (events.blp, platforms.blp, residents.blp, credit_terms.blp,
                       ledger_routes.blp, rejections.blp, rulesets.blp, counter.blp,
-                      audit.blp, admin.blp):
+                      audit.blp, admin.blp, verifiable_log.ledger_blp,
+                      verifiable_log.audit_blp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     api.register_blueprint(health.blp)
     register_error_handlers(app)
