@@ -17,6 +17,7 @@ from ledger.api import (
     rejections,
     residents,
     rulesets,
+    tlog,
     verifiable_log,
 )
 from ledger.api.access import enforce_access
@@ -35,7 +36,9 @@ def init_api(app: Flask) -> None:
                       audit.blp, admin.blp, verifiable_log.ledger_blp,
                       verifiable_log.audit_blp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
-    api.register_blueprint(health.blp)
+    # Health checks and the tlog-tiles (SPEC §14) live outside /api/v1.
+    for blueprint in (health.blp, tlog.ledger_tiles_blp, tlog.audit_tiles_blp):
+        api.register_blueprint(blueprint)
     register_error_handlers(app)
     app.before_request(enforce_access)
     app.before_request(refuse_out_of_range_path_integers)

@@ -120,8 +120,10 @@ TOKEN_ROUTES = [
     Route("platforms.event_inclusion", "GET", "/api/v1/platforms/lijiayuan/events/e-1/proof",
           PLATFORM_READERS),
     Route("platforms.keys", "GET", "/api/v1/platforms/lijiayuan/keys", PLATFORM_READERS),
+    Route("tlog.entry_bundle", "GET", "/tlog/tile/entries/000", AUDIT),
+    Route("tlog_audit.entry_bundle", "GET", "/tlog/audit/tile/entries/000", AUDIT),
 ]
-# Checkpoints and consistency proofs are public (SPEC §14).
+# Checkpoints, consistency proofs and hash tiles are public (SPEC §14).
 PUBLIC_LOG_ROUTES = {
     "ledger_log.checkpoint": "/api/v1/ledger/checkpoint",
     "ledger_log.checkpoints": "/api/v1/ledger/checkpoints",
@@ -129,6 +131,10 @@ PUBLIC_LOG_ROUTES = {
     "audit_log.checkpoint": "/api/v1/audit/checkpoint",
     "audit_log.checkpoints": "/api/v1/audit/checkpoints",
     "audit_log.consistency_proof": "/api/v1/audit/proofs/consistency?first=0&second=1",
+    "tlog.checkpoint": "/tlog/checkpoint",
+    "tlog.hash_tile": "/tlog/tile/0/000",
+    "tlog_audit.checkpoint": "/tlog/audit/checkpoint",
+    "tlog_audit.hash_tile": "/tlog/audit/tile/0/000",
 }
 OPEN_ENDPOINTS = {"events.post_event", "health.healthz", "health.readyz",
                   "api-docs.openapi_json", "root", *PUBLIC_LOG_ROUTES}

@@ -97,12 +97,13 @@ def seeded(ledger: Ledger, client: FlaskClient) -> Seeded:
                        headers=as_("supervisor"), json={"reason": "wrong gift"}
                        ).status_code == 201
     token_id = client.get(f"{API}/tokens", headers=as_("admin")).json["items"][0]["id"]
-    sign_checkpoints(ledger)
+    ledger_size, _ = sign_checkpoints(ledger)  # the ledger's log, then the audit trail's
     return Seeded(tokens, {
         "platform": PLATFORM, "event_id": f"{PLATFORM}-1", "resident": RESIDENT_A,
         "version": version, "simulation_id": 1, "decision_id": decision["decision_id"],
         "sku": GIFT[0], "branch": BRANCH, "redemption_id": redemptions[0]["redemption_id"],
         "username": user_of_role("teller"), "token_id": token_id, "key_id": platform.key_id,
+        "tile": f"0/000.p/{ledger_size}", "bundle": f"000.p/{ledger_size}",
     })
 
 
