@@ -17,6 +17,8 @@ from ledger.api import (
     rejections,
     residents,
     rulesets,
+    tlog,
+    verifiable_log,
 )
 from ledger.api.access import enforce_access
 from ledger.api.converters import refuse_out_of_range_path_integers
@@ -31,9 +33,12 @@ def init_api(app: Flask) -> None:
     api = make_api(app)
     for blueprint in (events.blp, platforms.blp, residents.blp, credit_terms.blp,
                       ledger_routes.blp, rejections.blp, rulesets.blp, counter.blp,
-                      audit.blp, admin.blp):
+                      audit.blp, admin.blp, verifiable_log.ledger_blp,
+                      verifiable_log.audit_blp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
-    api.register_blueprint(health.blp)
+    # Health checks and the tlog-tiles (SPEC §14) live outside /api/v1.
+    for blueprint in (health.blp, tlog.ledger_tiles_blp, tlog.audit_tiles_blp):
+        api.register_blueprint(blueprint)
     register_error_handlers(app)
     app.before_request(enforce_access)
     app.before_request(refuse_out_of_range_path_integers)

@@ -56,6 +56,10 @@ _TITLES = {
     "database_unavailable": "The database is unavailable",
     "not_ready": "The service is not ready",
     "internal_error": "Internal error",
+    "no_checkpoint": "No checkpoint is signed yet",
+    "not_a_checkpoint_size": "Not the size of a signed checkpoint",
+    "not_yet_checkpointed": "Not in a signed checkpoint yet",
+    "no_such_tile": "The log holds no such tile",
 }
 
 

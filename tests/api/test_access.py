@@ -112,9 +112,32 @@ TOKEN_ROUTES = [
           json={"compromised": True}),
     Route("admin.add_branch", "POST", "/api/v1/branches", ADMIN,
           json={"code": "GL02", "name": "瓜沥支行"}),
+    # The verifiable logs (SPEC §14): proofs naming an entry, entry bundles, key histories.
+    Route("ledger_log.inclusion_proof", "GET",
+          "/api/v1/ledger/proofs/inclusion?seq=1&tree_size=1", PLATFORM_READERS),
+    Route("audit_log.inclusion_proof", "GET", "/api/v1/audit/proofs/inclusion?seq=1&tree_size=1",
+          AUDIT),
+    Route("platforms.event_inclusion", "GET", "/api/v1/platforms/lijiayuan/events/e-1/proof",
+          PLATFORM_READERS),
+    Route("platforms.keys", "GET", "/api/v1/platforms/lijiayuan/keys", PLATFORM_READERS),
+    Route("tlog.entry_bundle", "GET", "/tlog/tile/entries/000", AUDIT),
+    Route("tlog_audit.entry_bundle", "GET", "/tlog/audit/tile/entries/000", AUDIT),
 ]
+# Checkpoints, consistency proofs and hash tiles are public (SPEC §14).
+PUBLIC_LOG_ROUTES = {
+    "ledger_log.checkpoint": "/api/v1/ledger/checkpoint",
+    "ledger_log.checkpoints": "/api/v1/ledger/checkpoints",
+    "ledger_log.consistency_proof": "/api/v1/ledger/proofs/consistency?first=0&second=1",
+    "audit_log.checkpoint": "/api/v1/audit/checkpoint",
+    "audit_log.checkpoints": "/api/v1/audit/checkpoints",
+    "audit_log.consistency_proof": "/api/v1/audit/proofs/consistency?first=0&second=1",
+    "tlog.checkpoint": "/tlog/checkpoint",
+    "tlog.hash_tile": "/tlog/tile/0/000",
+    "tlog_audit.checkpoint": "/tlog/audit/checkpoint",
+    "tlog_audit.hash_tile": "/tlog/audit/tile/0/000",
+}
 OPEN_ENDPOINTS = {"events.post_event", "health.healthz", "health.readyz",
-                  "api-docs.openapi_json", "root"}
+                  "api-docs.openapi_json", "root", *PUBLIC_LOG_ROUTES}
 
 
 @pytest.fixture
@@ -193,3 +216,9 @@ def test_open_routes_need_no_token(client: FlaskClient) -> None:
     # for want of a token.
     response = client.post("/api/v1/events", data=b"{}", content_type="application/json")
     assert response.json["code"] != "unauthorized"
+    # Nothing is signed yet: each public log route answers for itself, never 401.
+    statuses = {endpoint: client.get(path).status_code
+                for endpoint, path in PUBLIC_LOG_ROUTES.items()}
+    assert statuses == {endpoint: 200 if endpoint.endswith(".checkpoints")
+                        else 422 if endpoint.endswith(".consistency_proof") else 404
+                        for endpoint in PUBLIC_LOG_ROUTES}

@@ -21,6 +21,15 @@ from tests.api.support import (
     in_broker_mode,
 )
 
+# Events are signed by their platform; the verifiable logs' checkpoints, consistency proofs and
+# hash tiles are public (SPEC §14). Everything else needs a token.
+NO_TOKEN_ENDPOINTS = {
+    "events.post_event",
+    *(f"{log}.{view}" for log in ("ledger_log", "audit_log")
+      for view in ("checkpoint", "checkpoints", "consistency_proof")),
+    *(f"{log}.{view}" for log in ("tlog", "tlog_audit") for view in ("checkpoint", "hash_tile")),
+}
+
 
 def _openapi_path(rule: str) -> str:
     """`/rulesets/<int:version>` is `/rulesets/{version}` in OpenAPI."""
@@ -36,12 +45,13 @@ def test_openapi_31_lists_every_api_route_with_its_security(app: Flask,
         "type": "http", "scheme": "bearer",
         "description": "an API token from `pointsledger tokens create`"}
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/v1/") or rule.endpoint == "api-docs.openapi_json":
+        if (not rule.rule.startswith(("/api/v1/", "/tlog/"))
+                or rule.endpoint == "api-docs.openapi_json"):
             continue
         path = document["paths"][_openapi_path(rule.rule)]
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             operation = path[method.lower()]
-            token_required = rule.endpoint != "events.post_event"
+            token_required = rule.endpoint not in NO_TOKEN_ENDPOINTS
             assert (operation["security"] != []) is token_required, rule.endpoint
 
 

@@ -6,8 +6,9 @@ Per answer: no 5xx; the status code, content type, headers and body are as docum
 input is refused; `nosniff` always and `no-store` whenever a token was needed or sent. Bounded to
 stay fast (a few examples per operation, none shrunk) and derandomized, so CI sees the same
 requests every run. The ledger is seeded first (events, a rejection, a rule set with a simulation
-and a decision, gifts, stock, a redemption and a reversal) and each operation is also called on
-those known ids, so that the answers checked are full documents, not only 404s.
+and a decision, gifts, stock, a redemption and a reversal, then both logs' checkpoints) and each
+operation is also called on those known ids, so that the answers checked are full documents,
+not only 404s.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from schemathesis.specs.openapi.checks import (
 
 from ledger.bootstrap import Ledger
 from ledger.domain.roles import ROLES
+from tests.api.log_support import sign_checkpoints
 from tests.api.support import BRANCH, Tokens, bearer, create_tokens, post_delivery, user_of_role
 from tests.rules.support import activate, platforms, spec_document
 from tests.support import RESIDENT_A, RESIDENT_B
@@ -95,11 +97,13 @@ def seeded(ledger: Ledger, client: FlaskClient) -> Seeded:
                        headers=as_("supervisor"), json={"reason": "wrong gift"}
                        ).status_code == 201
     token_id = client.get(f"{API}/tokens", headers=as_("admin")).json["items"][0]["id"]
+    ledger_size, _ = sign_checkpoints(ledger)  # the ledger's log, then the audit trail's
     return Seeded(tokens, {
         "platform": PLATFORM, "event_id": f"{PLATFORM}-1", "resident": RESIDENT_A,
         "version": version, "simulation_id": 1, "decision_id": decision["decision_id"],
         "sku": GIFT[0], "branch": BRANCH, "redemption_id": redemptions[0]["redemption_id"],
         "username": user_of_role("teller"), "token_id": token_id, "key_id": platform.key_id,
+        "tile": f"0/000.p/{ledger_size}", "bundle": f"000.p/{ledger_size}",
     })
 
 
