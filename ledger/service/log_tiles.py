@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.contract.canonical_json import canonical_json
 from ledger.contract.merkle import HASH_SIZE_BYTES
 from ledger.contract.tiles import (
     TILE_WIDTH_HASHES,
@@ -24,7 +25,7 @@ from ledger.contract.tiles import (
     encode_entry_bundle,
     is_in_tree,
 )
-from ledger.domain.entry import canonical_json, entry_canonical_json
+from ledger.domain.entry import entry_canonical_json
 from ledger.infra.db.models import AuditEvent, LedgerEntryRow
 from ledger.infra.db.tree_store import LEDGER_LOG, TileStore
 from ledger.service.audit_trail import record_of
