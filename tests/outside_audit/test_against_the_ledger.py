@@ -1,0 +1,154 @@
+"""`pointsledger audit` against the ledger itself (SPEC §14): the real API on a local port, its
+checkpoints signed by the checkpointer, and the bad things an insider can do to the database —
+an entry altered with the triggers disabled, the database restored from an older backup and
+appended to — each caught by an auditor who holds only the keys and the checkpoint it kept."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from ledger.bootstrap import Ledger, build
+from ledger.cli.main import cli
+from ledger.infra.db.tree_store import AUDIT_LOG
+from ledger.service import administration
+from tests.api.log_support import record, sign_checkpoints, vkey
+from tests.api.support import create_tokens
+from tests.conftest import _admin_connection, _database_url
+from tests.console.support import LiveServer, live_server
+from tests.support import PlatformFixture, unique_name
+
+
+@pytest.fixture
+def served(ledger: Ledger) -> Iterator[LiveServer]:
+    with live_server(ledger) as server:
+        yield server
+
+
+@pytest.fixture
+def auditor_token(ledger: Ledger) -> str:
+    return create_tokens(ledger.sessions).by_role["auditor"]
+
+
+def audit(url: str, log_vkey: str, state: Path, *extra: str) -> Result:
+    return CliRunner().invoke(cli, ["audit", "--url", url, "--log-vkey", log_vkey,
+                                    "--state", str(state), *extra])
+
+
+def test_the_ledger_passes_an_outside_audit_as_it_grows(
+        ledger: Ledger, platform: PlatformFixture, served: LiveServer, auditor_token: str,
+        tmp_path: Path) -> None:
+    record(ledger, platform, 5)
+    sign_checkpoints(ledger)
+    first = audit(served.url, vkey(ledger), tmp_path / "state", "--full",
+                  "--token", auditor_token)
+    assert first.exit_code == 0, first.output
+    assert first.stdout.startswith("audit passed")
+    record(ledger, platform, 4)
+    sign_checkpoints(ledger)
+    second = audit(served.url, vkey(ledger), tmp_path / "state", "--full",
+                   "--token", auditor_token)
+    assert second.exit_code == 0, second.output
+    assert "9" in second.stdout
+    # The audit trail is a log of its own, audited the same way under its own key.
+    with ledger.sessions.begin() as session:
+        administration.add_branch(session, "test", "BR9", "支行", ledger.clock())
+    sign_checkpoints(ledger)
+    trail = audit(served.url, vkey(ledger, AUDIT_LOG), tmp_path / "state", "--full",
+                  "--token", auditor_token)
+    assert trail.exit_code == 0, trail.output
+
+
+def test_an_entry_altered_with_the_triggers_disabled_fails_the_full_audit(
+        ledger: Ledger, platform: PlatformFixture, served: LiveServer, auditor_token: str,
+        tmp_path: Path) -> None:
+    record(ledger, platform, 6)
+    sign_checkpoints(ledger)
+    assert audit(served.url, vkey(ledger), tmp_path / "state").exit_code == 0
+    with ledger.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            connection.execute(text("DROP TRIGGER ledger_entries_no_update"))
+        connection.execute(text("UPDATE ledger_entries SET points = 500 WHERE seq = 4"))
+
+    result = audit(served.url, vkey(ledger), tmp_path / "state", "--full",
+                   "--token", auditor_token)
+
+    assert result.exit_code == 1, result.output
+    assert "root differs: entries were altered" in result.output
+    assert re.search(r"\bseq 4\b", result.output), result.output
+
+
+@pytest.fixture
+def backup_urls() -> Iterator[list[str]]:
+    made: list[str] = []
+    yield made
+    for url in made:
+        if url.startswith("postgresql"):
+            with _admin_connection() as connection:
+                connection.execute(
+                    f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+def backup_of(ledger: Ledger, database_url: str, tmp_path: Path, made: list[str]) -> str:
+    ledger.engine.dispose()
+    if database_url.startswith("sqlite"):
+        copy = tmp_path / "backup.sqlite3"
+        shutil.copyfile(str(make_url(database_url).database), copy)
+        url = f"sqlite:///{copy}"
+    else:
+        name = unique_name("pl_backup")
+        with _admin_connection() as connection:
+            connection.execute(
+                f'CREATE DATABASE "{name}" TEMPLATE "{make_url(database_url).database}"')
+        url = _database_url(name)
+    made.append(url)
+    return url
+
+
+def test_a_database_restored_from_an_older_backup_fails_the_audit(
+        ledger: Ledger, platform: PlatformFixture, database_url: str, tmp_path: Path,
+        backup_urls: list[str]) -> None:
+    record(ledger, platform, 3)
+    sign_checkpoints(ledger)
+    backup = backup_of(ledger, database_url, tmp_path, backup_urls)
+    record(ledger, platform, 2)
+    sign_checkpoints(ledger)
+    with live_server(ledger) as original:
+        kept = audit(original.url, vkey(ledger), tmp_path / "state")
+    assert kept.exit_code == 0, kept.output  # the auditor keeps the checkpoint of size 5
+
+    restored = build(replace(ledger.settings, database_url=backup))
+    try:
+        record(restored, platform, 4)
+        sign_checkpoints(restored)  # size 7, consistent with all the backup knows
+        with live_server(restored) as server:
+            result = audit(server.url, vkey(restored), tmp_path / "state")
+    finally:
+        restored.close()
+
+    assert result.exit_code == 1, result.output
+    assert "not consistent with the checkpoint of size 5 kept on" in result.output
+    # What the auditor kept is left as it was, for the next run and as evidence.
+    (kept_file,) = (tmp_path / "state").glob("*.checkpoint.json")
+    assert json.loads(kept_file.read_text())["checkpoint"].split("\n")[1] == "5"
+
+
+def test_the_full_audit_needs_a_reader_token(
+        ledger: Ledger, platform: PlatformFixture, served: LiveServer, tmp_path: Path) -> None:
+    record(ledger, platform, 2)
+    sign_checkpoints(ledger)
+    teller = create_tokens(ledger.sessions).by_role["teller"]
+    result = audit(served.url, vkey(ledger), tmp_path / "state", "--full", "--token", teller)
+    assert result.exit_code == 2, result.output
+    assert "403" in result.output or "refused" in result.output, result.output
