@@ -2,10 +2,8 @@
 checkpoint of the ledger that includes it and a verified inclusion proof, so that a township can
 show that the bank recorded what it sent, and evidence when the ledger shows two histories.
 
-The ledger's API is tests/adapters/fake_ledger_api.py (a real HTTP server).
-TODO(end-to-end): once the ledger serves GET …/events/{id}/proof, add a test that runs
-`pointsledger adapter run` against `pointsledger serve` and a consumer, and finds every event
-proven by `adapter status` (the fake's documents are the ones the API promises).
+The ledger's API is tests/adapters/fake_ledger_api.py (a real HTTP server), which can be made to
+misbehave; tests/adapters/test_receipts_from_the_ledger.py asks the real one.
 """
 
 from __future__ import annotations
