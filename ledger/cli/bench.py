@@ -23,6 +23,9 @@ from ledger.bench.ingest import (
     BenchRefused,
     run_ingest_bench,
 )
+from ledger.bench.proofs import LEAVES_DEFAULT as PROOFS_LEAVES_DEFAULT
+from ledger.bench.proofs import REQUESTS_DEFAULT as PROOFS_REQUESTS_DEFAULT
+from ledger.bench.proofs import run_proofs_bench
 from ledger.bench.publish import EVENTS_DEFAULT as PUBLISH_EVENTS_DEFAULT
 from ledger.bench.publish import ROUNDS_DEFAULT, run_publish_bench
 from ledger.bench.scratch_database import ScratchDatabaseError
@@ -42,6 +45,8 @@ ROUNDS_MAX = 10
 EXPORT_MEGABYTES_MAX = 1000
 # About a gigabyte of cached log per million entries.
 AUDIT_ENTRIES_MAX = 5_000_000
+PROOFS_LEAVES_MAX = 100_000_000
+PROOFS_REQUESTS_MAX = 100_000
 
 
 class _Figures(Protocol):
@@ -194,3 +199,20 @@ def bench_audit(entries: int) -> None:
     (about 1 GB per million entries, reused by later runs of the same size).
     """
     _print_figures(lambda: run_audit_bench(entries))
+
+
+@bench.command("proofs")
+@click.option("--leaves", default=PROOFS_LEAVES_DEFAULT, show_default=True,
+              type=click.IntRange(1, PROOFS_LEAVES_MAX), help="How many leaves the tree holds.")
+@click.option("--requests", default=PROOFS_REQUESTS_DEFAULT, show_default=True,
+              type=click.IntRange(1, PROOFS_REQUESTS_MAX), help="How many proofs of each kind.")
+@expected_errors
+def bench_proofs(leaves: int, requests: int) -> None:
+    """Inclusion and consistency proofs answered by the API over a tree of N leaves: p50 and
+    p99 per kind (SPEC §14: < 10 ms at 1 000 000).
+
+    Needs a PostgreSQL POINTSLEDGER_DATABASE_URL, on whose server a scratch database is
+    created, filled with the tree and signed checkpoints, and dropped.
+    """
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _print_figures(lambda: run_proofs_bench(Settings.from_environment(), leaves, requests))

@@ -7,11 +7,13 @@ root nobody can hold the ledger to, so asking for one is an input error naming t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from ledger.contract.merkle import consistency_proof, inclusion_proof
+from ledger.contract.merkle import HASH_SIZE_BYTES, HashAt, consistency_proof, inclusion_proof
+from ledger.contract.tiles import tile_of_node
 from ledger.infra.db.models import CheckpointRow
 from ledger.infra.db.tree_store import TileStore
 from ledger.service.checkpoints import checkpoint_of_size, latest_checkpoint
@@ -47,7 +49,8 @@ def consistency(session: Session, log: str, first: int, second: int) -> list[byt
     if not 0 <= first <= second:
         raise InvalidInput(f"first={first} must be between 0 and second={second}",
                            code="bad_range", errors={"first": "must be between 0 and second"})
-    return consistency_proof(first, second, TileStore(session, log).hash_at)
+    return _read_once(TileStore(session, log),
+                      lambda hash_at: consistency_proof(first, second, hash_at))
 
 
 def inclusion(session: Session, log: str, seq: int, tree_size: int) -> InclusionProof:
@@ -58,8 +61,24 @@ def inclusion(session: Session, log: str, seq: int, tree_size: int) -> Inclusion
         raise InvalidInput(f"seq={seq} is not in the tree of size {tree_size}",
                            code="bad_range", errors={"seq": "must be between 1 and tree_size"})
     store = TileStore(session, log)
-    return InclusionProof(seq, tree_size, store.hash_at(0, seq - 1),
-                          inclusion_proof(seq - 1, tree_size, store.hash_at))
+    hashes = _read_once(store, lambda hash_at: [hash_at(0, seq - 1),
+                                                *inclusion_proof(seq - 1, tree_size, hash_at)])
+    return InclusionProof(seq, tree_size, hashes[0], hashes[1:])
+
+
+def _read_once(store: TileStore, proof: Callable[[HashAt], list[bytes]]) -> list[bytes]:
+    """The proof, its tiles read in one query: a first pass only notes which nodes it needs
+    (a proof's shape depends on the sizes, never on the hashes), the second computes it."""
+    needed: list[tuple[int, int]] = []
+
+    def note(level: int, index: int) -> bytes:
+        tile = tile_of_node(level, index)
+        needed.append((tile.level, tile.index))
+        return bytes(HASH_SIZE_BYTES)
+
+    proof(note)
+    store.prefetch(needed)
+    return proof(store.hash_at)
 
 
 def inclusion_in_latest(session: Session, log: str, seq: int) -> tuple[InclusionProof,
