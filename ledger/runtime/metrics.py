@@ -1,0 +1,70 @@
+"""Every metric of SPEC §15, declared once, so that each process (the API, the consumer, the
+checkpointer, the notice relay, a witness, an adapter) counts into the same names and the alert
+rules in deploy/ can be checked against this one list.
+
+Labels are platform codes, outcomes, reasons, branch codes, witness names, routes as declared and
+methods and statuses: never a resident, an ID number or a token (tests/ops check the values).
+Under gunicorn the API's workers write to PROMETHEUS_MULTIPROC_DIR (prometheus_client's
+multiprocess mode, set before this module is imported); other processes keep their own registry.
+Gauges read from the database at scrape time (the head, gaps, the checkpoint's age…) are not
+declared here but by the collector that reads them; their names are in SCRAPED_GAUGES.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+PREFIX = "pointsledger_"
+
+EVENTS = Counter("pointsledger_events_total",
+                 "Events handled by the ledger, by platform and outcome (SPEC §4.5).",
+                 ["platform", "outcome"])
+REJECTIONS = Counter("pointsledger_rejections_total",
+                     "Events refused and kept, by platform and reason.", ["platform", "reason"])
+CONSUMER_BATCH_SECONDS = Histogram(
+    "pointsledger_consumer_batch_seconds",
+    "Time from a batch's first message in hand to its ack.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+CONSUMER_LOCK_HELD = Gauge("pointsledger_consumer_lock_held",
+                           "1 while this consumer holds the consumer lock, else 0.",
+                           multiprocess_mode="max")
+WITNESS_COSIGNED_SIZE = Gauge("pointsledger_witness_cosigned_size",
+                              "The largest checkpoint size each witness cosigned (ledger log).",
+                              ["witness"], multiprocess_mode="max")
+HTTP_REQUEST_SECONDS = Histogram(
+    "pointsledger_http_request_duration_seconds",
+    "API and console answers, by declared route, method and status.",
+    ["route", "method", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0))
+ADAPTER_BACKLOG = Gauge("pointsledger_adapter_backlog",
+                        "Events in the adapter's outbox not yet confirmed by the broker.",
+                        ["platform"], multiprocess_mode="max")
+ADAPTER_QUARANTINED = Counter("pointsledger_adapter_quarantined_total",
+                              "Native records an adapter quarantined, by reason.",
+                              ["platform", "reason"])
+REDEMPTIONS = Counter("pointsledger_redemptions_total", "Redemptions at branch counters.",
+                      ["branch"])
+DECISIONS = Counter("pointsledger_decisions_total", "Credit-terms decisions answered and kept.")
+
+# Read from the database when scraped (the API's collector), not counted by a process.
+SCRAPED_GAUGES = (
+    "pointsledger_ledger_head_seq",
+    "pointsledger_platform_gaps",
+    "pointsledger_checkpoint_age_seconds",
+    "pointsledger_notices_pending",
+)
+
+
+def metric_names() -> set[str]:
+    """Every series name a process of ours can export: what an alert rule may name."""
+    declared = (EVENTS, REJECTIONS, CONSUMER_BATCH_SECONDS, CONSUMER_LOCK_HELD,
+                WITNESS_COSIGNED_SIZE, HTTP_REQUEST_SECONDS, ADAPTER_BACKLOG,
+                ADAPTER_QUARANTINED, REDEMPTIONS, DECISIONS)
+    names = set(SCRAPED_GAUGES)
+    for metric in declared:
+        for family in metric.describe():
+            names.update(family.name + suffix for suffix in _SUFFIXES.get(family.type, ("",)))
+    return names
+
+
+_SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum")}
