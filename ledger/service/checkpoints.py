@@ -98,10 +98,13 @@ def sign_if_due(session: Session, log: str, signer: Signer, policy: CheckpointPo
     size = store.size()
     latest = latest_checkpoint(session, log)
     try:
-        if latest is not None:
-            _check_still_holds(store, latest, size)
+        if latest is not None and size < latest.size:
+            _check_still_holds(store, latest, size)  # raises: the tree was cut
         if not policy.due(latest, size, now):
             return None
+        # Read only when about to sign: the checkpointer polls several times a second.
+        if latest is not None:
+            _check_still_holds(store, latest, size)
         root = root_from_stored(size, store.hash_at)
     except TreeHashMissing as error:
         raise TreeContradictsCheckpoint(f"the {log} tree is missing hashes: {error}") from None
