@@ -21,10 +21,12 @@ from ledger.bootstrap import Ledger, build
 from ledger.cli.main import cli
 from ledger.infra.db.tree_store import AUDIT_LOG
 from ledger.service import administration
+from ledger.service.tree import grow_tree
 from tests.api.log_support import record, sign_checkpoints, vkey
 from tests.api.support import create_tokens
 from tests.conftest import _admin_connection, _database_url
 from tests.console.support import LiveServer, live_server
+from tests.ledger.test_merkle_tree import recomputed_leaf_hashes
 from tests.support import PlatformFixture, unique_name
 
 
@@ -152,3 +154,29 @@ def test_the_full_audit_needs_a_reader_token(
     result = audit(served.url, vkey(ledger), tmp_path / "state", "--full", "--token", teller)
     assert result.exit_code == 2, result.output
     assert "403" in result.output or "refused" in result.output, result.output
+
+
+def test_a_ledger_cut_short_and_signed_again_fails_the_audit(
+        ledger: Ledger, platform: PlatformFixture, served: LiveServer, tmp_path: Path) -> None:
+    record(ledger, platform, 6)
+    sign_checkpoints(ledger)
+    assert audit(served.url, vkey(ledger), tmp_path / "state").exit_code == 0
+    # The last two entries cut, the tree rebuilt to match, the checkpoints that would betray
+    # the cut deleted, and the shorter log signed again: all an insider with the key can do.
+    with ledger.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            for table in ("ledger_entries", "checkpoints"):
+                connection.execute(text(f"DROP TRIGGER {table}_no_delete"))
+        connection.execute(text("DELETE FROM ledger_entries WHERE seq > 4"))
+        connection.execute(text("DELETE FROM checkpoints WHERE log = 'ledger'"))
+        connection.execute(text("DELETE FROM merkle_tiles WHERE log = 'ledger'"))
+    with ledger.sessions.begin() as session:
+        grow_tree(session, 1, recomputed_leaf_hashes(ledger))
+    assert sign_checkpoints(ledger)[0] == 4  # the ledger log's, signed first
+
+    result = audit(served.url, vkey(ledger), tmp_path / "state")
+
+    assert result.exit_code == 1, result.output
+    assert "not consistent with the checkpoint of size 6 kept on" in result.output
