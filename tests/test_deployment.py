@@ -105,3 +105,21 @@ def test_gunicorn_takes_the_api_command_as_written() -> None:
              "POINTSLEDGER_RESIDENT_PEPPER": "compose-check-pepper-0123456789"},
     )
     assert completed.returncode == 0, completed.stderr
+
+
+def test_every_repository_file_a_service_mounts_exists() -> None:
+    # prometheus and grafana run their images' own entrypoints (no command to check above):
+    # what they depend on from us is the files mounted into them.
+    for name, service in _services().items():
+        for volume in service.get("volumes", []):  # type: ignore[union-attr]
+            source = str(volume).split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), f"service {name} mounts {source}, which is missing"
+
+
+def test_images_we_do_not_build_are_pinned() -> None:
+    for name, service in _services().items():
+        if not service.get("build"):
+            image = str(service["image"])
+            tag = image.rpartition(":")[2]
+            assert ":" in image and tag != "latest", f"service {name}: pin {image} to a version"

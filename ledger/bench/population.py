@@ -41,6 +41,7 @@ from ledger.bootstrap import Ledger, build
 from ledger.contract.tiles import TILE_WIDTH_HASHES
 from ledger.domain.tree_growth import TileBytes, TileGrowth
 from ledger.infra.db.tree_store import LEDGER_LOG
+from ledger.runtime.progress import progress_bar
 from ledger.service import access, registry
 from ledger.service.rules import lifecycle, simulations
 from ledger.service.rules.default import DEFAULT_RULESET
@@ -91,15 +92,20 @@ def fill(ledger: Ledger, database_url: str, residents: int, with_entries: bool,
     generator = MonthGenerator(seed, months[-1].end_s)
     entries_writer = _EntryWriter(key_ids, random.Random(seed + 2))  # noqa: S311 (test data)
     monthly_rows = 0
-    with connect(database_url) as connection, _keys_built_after(connection, FILLED_TABLES):
+    resident_months = len(months) * residents
+    with (connect(database_url) as connection, _keys_built_after(connection, FILLED_TABLES),
+          progress_bar("county: resident-months written") as progress):
         for index, month in enumerate(months):
             events: list[Event] | None = [] if with_entries else None
             with connection.cursor().copy(_copy_statement("monthly_contributions",
                                                           MONTHLY_COLUMNS)) as copy:
-                for lines in _monthly_lines(generator, residents, seed, index, month, events,
-                                            pepper):
+                for write, lines in enumerate(_monthly_lines(generator, residents, seed, index,
+                                                             month, events, pepper)):
                     monthly_rows += len(lines)
                     copy.write("".join(lines))
+                    progress(index * residents
+                             + min(residents, (write + 1) * RESIDENTS_PER_WRITE),
+                             resident_months)
             if events:
                 events.sort(key=lambda event: event[0])  # stable: an award before its revocation
                 entries_writer.write(connection, events)

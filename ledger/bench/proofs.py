@@ -26,6 +26,7 @@ from ledger.bench.scratch_database import scratch_database
 from ledger.bootstrap import Ledger, build
 from ledger.infra.db import migrate
 from ledger.infra.db.tree_store import LEDGER_LOG, TileStore
+from ledger.runtime.progress import progress_bar
 from ledger.service import access
 from ledger.service.checkpoints import CheckpointPolicy, log_signer, sign_if_due
 from ledger.settings import Settings
@@ -107,16 +108,18 @@ def _fill(ledger: Ledger, leaves: int) -> list[int]:
     step = max(1, leaves // CHECKPOINTS)
     sizes: list[int] = []
     size = 0
-    while size < leaves:
-        count = min(GROW_CHUNK_LEAVES, leaves - size, step - size % step)
-        with ledger.sessions.begin() as session:
-            TileStore(session, LEDGER_LOG).grow(size, [os.urandom(32) for _ in range(count)])
-        size += count
-        if size % step == 0 or size == leaves:
+    with progress_bar("tree leaves grown") as progress:
+        while size < leaves:
+            count = min(GROW_CHUNK_LEAVES, leaves - size, step - size % step)
             with ledger.sessions.begin() as session:
-                if sign_if_due(session, LEDGER_LOG, signer, SIGN_NOW, ledger.clock()) is None:
-                    raise BenchFailed(f"no checkpoint was signed at size {size}")
-            sizes.append(size)
+                TileStore(session, LEDGER_LOG).grow(size, [os.urandom(32) for _ in range(count)])
+            size += count
+            if size % step == 0 or size == leaves:
+                with ledger.sessions.begin() as session:
+                    if sign_if_due(session, LEDGER_LOG, signer, SIGN_NOW, ledger.clock()) is None:
+                        raise BenchFailed(f"no checkpoint was signed at size {size}")
+                sizes.append(size)
+            progress(size, leaves)
     return sizes
 
 

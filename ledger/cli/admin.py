@@ -323,12 +323,15 @@ def residents_pseudonym(id_number: str) -> None:
 def verify() -> None:
     """Recompute the ledger's hash chain, its Merkle tree and the audit trail's chain; exit 1
     naming the first bad seq."""
+    from ledger.runtime.progress import progress_bar
     from ledger.service.audit_trail import verify_audit_trail
     from ledger.service.chain_audit import ChainFault, audit_chain
 
     with ledger_context() as ledger, ledger.sessions() as session:
-        report = audit_chain(session)
-        audit = verify_audit_trail(session)
+        with progress_bar("ledger entries") as progress:
+            report = audit_chain(session, progress)
+        with progress_bar("audit trail events") as progress:
+            audit = verify_audit_trail(session, progress)
     if report.fault is ChainFault.TREE:
         click.echo(f"chain intact: {report.entries} entries, head {report.head_hash}")
         fail(f"Merkle tree broken at seq {report.first_bad_seq}: {report.problem}", code=1)

@@ -10,6 +10,7 @@ import click
 
 from ledger.outside_audit.auditor import AuditRequest, run_audit
 from ledger.outside_audit.errors import AuditFailed, ServerError, StateNotKept, UsageError
+from ledger.runtime.progress import progress_bar
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -50,7 +51,10 @@ def audit(url: str, log_vkey: str, state_dir: Path, witness_vkeys: tuple[str, ..
     """
     request = AuditRequest(url, log_vkey, state_dir, witness_vkeys, quorum, token or None, full)
     try:
-        report = run_audit(request)
+        # Only --full reports progress (reading every entry is the long part): without it
+        # nothing is drawn.
+        with progress_bar("entries read") as progress:
+            report = run_audit(request, progress=progress)
     except UsageError as error:
         _fail(str(error), EXIT_USAGE)
     except (AuditFailed, ServerError, StateNotKept) as error:

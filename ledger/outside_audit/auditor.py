@@ -35,6 +35,7 @@ from ledger.outside_audit.http_client import (
 )
 from ledger.outside_audit.kept_checkpoints import CheckpointKeeper, KeptCheckpoint
 from ledger.outside_audit.signature_pool import SignatureChecks, workers_for
+from ledger.runtime.progress import ProgressCallback, ignore_progress
 
 PLATFORMS_PATH = "/api/v1/platforms"
 # Platforms and their keys are a handful; a server that pages them without end is broken.
@@ -96,9 +97,11 @@ class AuditReport:
 
 
 def run_audit(request: AuditRequest,
-              now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> AuditReport:
+              now: Callable[[], datetime] = lambda: datetime.now(UTC),
+              progress: ProgressCallback = ignore_progress) -> AuditReport:
     """The report of an audit that passed; AuditFailed, ServerError, StateNotKept or
-    UsageError (each with its one sentence) otherwise."""
+    UsageError (each with its one sentence) otherwise. With `full`, `progress` is told how
+    many of the checkpoint's entries have been read."""
     keys = TrustedKeys.parse(request.log_vkey, request.witness_vkeys, request.quorum)
     if request.full and not request.token:
         raise UsageError("--full reads every entry, which needs an auditor's token (--token)")
@@ -109,8 +112,8 @@ def run_audit(request: AuditRequest,
         latest = open_latest(client.text(paths.checkpoint, NOTE_SIZE_MAX_BYTES), keys)
         check_consistency(kept, latest.checkpoint,
                           partial(_consistency_proof, client, paths.consistency, kept))
-        entries = (_check_entries(client, paths, keys, latest.checkpoint, request.workers)
-                   if request.full else None)
+        entries = (_check_entries(client, paths, keys, latest.checkpoint, request.workers,
+                                  progress) if request.full else None)
         keeper.keep(latest.note, now())
     return AuditReport(keys.origin, latest.checkpoint, latest.cosignatures,
                        len(keys.witnesses), keys.quorum, kept, entries)
@@ -130,13 +133,14 @@ def _consistency_proof(client: LogClient, path: str, kept: KeptCheckpoint | None
 
 
 def _check_entries(client: LogClient, paths: LogPaths, keys: TrustedKeys,
-                   checkpoint: Checkpoint, workers: int | None) -> EntriesChecked:
+                   checkpoint: Checkpoint, workers: int | None,
+                   progress: ProgressCallback) -> EntriesChecked:
     if keys.is_audit_trail:  # the ledger's own record: nothing in it is a platform's to sign
-        return check_entries(client, paths.entries, checkpoint, None)
+        return check_entries(client, paths.entries, checkpoint, None, progress)
     history = key_history(client)
     with SignatureChecks(history, workers_for(checkpoint.size) if workers is None
                          else workers) as signatures:
-        return check_entries(client, paths.entries, checkpoint, signatures)
+        return check_entries(client, paths.entries, checkpoint, signatures, progress)
 
 
 def key_history(client: LogClient) -> KeyHistory:

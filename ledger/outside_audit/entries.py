@@ -30,6 +30,7 @@ from ledger.outside_audit.event_signatures import needs_signature, signed_fields
 from ledger.outside_audit.http_client import PAGE_SIZE_MAX_BYTES, LogClient
 from ledger.outside_audit.prefetch import Prefetched
 from ledger.outside_audit.signature_pool import SignatureChecks
+from ledger.runtime.progress import ProgressCallback, ignore_progress
 
 # The API's largest page (SPEC §7).
 ENTRIES_PER_PAGE = 1000
@@ -72,8 +73,10 @@ def leaf_hash_of(entry: dict[str, Any]) -> bytes:
 
 
 def check_entries(client: LogClient, path: str, checkpoint: Checkpoint,
-                  signatures: SignatureChecks | None) -> EntriesChecked:
-    """AuditFailed naming the first failure; the counts of what was checked otherwise."""
+                  signatures: SignatureChecks | None,
+                  progress: ProgressCallback = ignore_progress) -> EntriesChecked:
+    """AuditFailed naming the first failure; the counts of what was checked otherwise.
+    `progress` is told (entries read, the checkpoint's size) after every page."""
     frontier = Frontier()
     chain = CHAIN_GENESIS
     chain_breaks_at: int | None = None
@@ -97,6 +100,7 @@ def check_entries(client: LogClient, path: str, checkpoint: Checkpoint,
                 expected_seq += 1
             if signatures is not None:
                 signatures.submit(batch)
+            progress(expected_seq - 1, checkpoint.size)
     served = expected_seq - 1
     if served < checkpoint.size:
         raise AuditFailed(f"the server serves {served} entries, fewer than the checkpoint's "

@@ -21,7 +21,8 @@ from ledger.domain.audit import AuditRecord
 from ledger.domain.entry import GENESIS_HASH, chain_hash, leaf_hash
 from ledger.infra.db.models import AuditEvent
 from ledger.infra.db.tree_store import AUDIT_LOG, TileStore, TreeHashMissing
-from ledger.service.chain_audit import ChainFault, ProgressCallback
+from ledger.runtime.progress import ProgressCallback
+from ledger.service.chain_audit import ChainFault
 from ledger.service.paging import Keyset, Page, SessionScope, key_ordered_batches, read_page
 
 # Any constant works, as long as it differs from the ledger's chain lock.

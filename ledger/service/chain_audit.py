@@ -4,7 +4,6 @@ compared with the one the entries give, and the root."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,14 +17,14 @@ from ledger.domain.entry import GENESIS_HASH, leaf_and_entry_hash
 from ledger.domain.tree_growth import TileBytes, TileGrowth
 from ledger.infra.db.models import LedgerEntryRow
 from ledger.infra.db.tree_store import LEDGER_LOG, TileStore, TreeHashMissing
+from ledger.runtime.progress import ProgressCallback
 from ledger.service.ledger_read import entry_from_row
 from ledger.service.paging import SessionScope, key_ordered_batches
 
 # Entries read (and progress told) at a time.
 READ_BATCH_SIZE = 2000
 
-# Told (entries checked, entries to check) after every batch, and once at the end.
-ProgressCallback = Callable[[int, int], None]
+# Progress is told (entries checked, entries to check) after every batch, and once at the end.
 
 
 class ChainFault(StrEnum):

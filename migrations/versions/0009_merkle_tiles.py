@@ -16,6 +16,7 @@ from ledger.domain.entry import LedgerEntry, entry_leaf_hash
 from ledger.infra.db.locks import lock_chain
 from ledger.infra.db.tree_store import LEDGER_LOG, TileStore
 from ledger.runtime.database import UTCDateTime
+from ledger.runtime.progress import progress_bar
 
 revision: str = '0009'
 down_revision: str | None = '0008'
@@ -72,22 +73,26 @@ def _backfill(connection: sa.Connection) -> None:
     session = Session(bind=connection)
     lock_chain(session)
     store = TileStore(session, LEDGER_LOG)
+    # Shown on a terminal only (`db upgrade` by hand on a large ledger), never in a log.
+    total = connection.scalar(sa.select(sa.func.count()).select_from(ENTRIES)) or 0
     size = 0
-    while True:
-        rows = connection.execute(
-            sa.select(ENTRIES).where(ENTRIES.c.seq > size).order_by(ENTRIES.c.seq)
-            .limit(chunk)).all()
-        if not rows:
-            break
-        leaf_hashes = []
-        for row in rows:
-            if row.seq != size + len(leaf_hashes) + 1:
-                raise RuntimeError(
-                    f"ledger entry {size + len(leaf_hashes) + 1} is missing: the chain is broken"
-                    f" (run `pointsledger verify`), so its Merkle tree cannot be built")
-            leaf_hashes.append(entry_leaf_hash(LedgerEntry(**row._mapping)))
-        store.grow(size, leaf_hashes)
-        size += len(leaf_hashes)
+    with progress_bar('ledger entries into the Merkle tree') as progress:
+        while True:
+            rows = connection.execute(
+                sa.select(ENTRIES).where(ENTRIES.c.seq > size).order_by(ENTRIES.c.seq)
+                .limit(chunk)).all()
+            if not rows:
+                break
+            leaf_hashes = []
+            for row in rows:
+                if row.seq != size + len(leaf_hashes) + 1:
+                    raise RuntimeError(
+                        f"ledger entry {size + len(leaf_hashes) + 1} is missing: the chain is "
+                        f"broken (run `pointsledger verify`), so its Merkle tree cannot be built")
+                leaf_hashes.append(entry_leaf_hash(LedgerEntry(**row._mapping)))
+            store.grow(size, leaf_hashes)
+            size += len(leaf_hashes)
+            progress(size, total)
     session.close()
 
 

@@ -16,6 +16,7 @@ from ledger.domain.audit import AuditRecord
 from ledger.domain.entry import leaf_hash
 from ledger.infra.db.tree_store import AUDIT_LOG, TileStore
 from ledger.runtime.database import BigId, UTCDateTime
+from ledger.runtime.progress import progress_bar
 
 revision: str = '0010'
 down_revision: str | None = '0009'
@@ -87,22 +88,26 @@ def _backfill_audit_tree(connection: sa.Connection) -> None:
     if connection.dialect.name == 'postgresql':
         session.execute(sa.text('SELECT pg_advisory_xact_lock(:key)'), {'key': AUDIT_LOCK_KEY})
     store = TileStore(session, AUDIT_LOG)
+    # Shown on a terminal only (`db upgrade` by hand on a long trail), never in a log.
+    total = connection.scalar(sa.select(sa.func.count()).select_from(EVENTS)) or 0
     size = 0
-    while True:
-        rows = connection.execute(
-            sa.select(EVENTS).where(EVENTS.c.seq > size).order_by(EVENTS.c.seq)
-            .limit(BACKFILL_CHUNK_EVENTS)).all()
-        if not rows:
-            break
-        leaves = []
-        for row in rows:
-            if row.seq != size + len(leaves) + 1:
-                raise RuntimeError(
-                    f"audit event {size + len(leaves) + 1} is missing: the trail is broken "
-                    f"(run `pointsledger verify`), so its Merkle tree cannot be built")
-            leaves.append(leaf_hash(AuditRecord(**row._mapping).document()))
-        store.grow(size, leaves)
-        size += len(leaves)
+    with progress_bar('audit events into the Merkle tree') as progress:
+        while True:
+            rows = connection.execute(
+                sa.select(EVENTS).where(EVENTS.c.seq > size).order_by(EVENTS.c.seq)
+                .limit(BACKFILL_CHUNK_EVENTS)).all()
+            if not rows:
+                break
+            leaves = []
+            for row in rows:
+                if row.seq != size + len(leaves) + 1:
+                    raise RuntimeError(
+                        f"audit event {size + len(leaves) + 1} is missing: the trail is broken "
+                        f"(run `pointsledger verify`), so its Merkle tree cannot be built")
+                leaves.append(leaf_hash(AuditRecord(**row._mapping).document()))
+            store.grow(size, leaves)
+            size += len(leaves)
+            progress(size, total)
     session.close()
 
 

@@ -260,3 +260,28 @@ def test_the_migration_grows_the_tree_of_an_existing_ledger(
         assert audit_chain_root(ledger) == root_from_leaf_hashes(leaves).hex()
     finally:
         ledger.close()
+
+
+def test_the_back_fill_shows_its_progress_on_a_terminal_and_nothing_on_stdout(
+        empty_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    upgrade(empty_database_url, "0008")
+    ledger = build(make_settings(empty_database_url, tmp_path=tmp_path))
+    try:
+        platform = register_platform(ledger.sessions)
+        with monkeypatch.context() as before_the_tree:
+            before_the_tree.setattr(appending, "grow_tree", lambda *_: None)
+            ledger.ingestor.ingest([platform.delivery(points=points) for points in (1, 2, 3)])
+    finally:
+        ledger.close()
+    capsys.readouterr()
+    # pytest's captured stderr stands in for a terminal: our check and rich's both say so.
+    monkeypatch.setattr("ledger.runtime.progress._stderr_is_terminal", lambda: True)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+
+    upgrade(empty_database_url)
+
+    shown = capsys.readouterr()
+    assert shown.out == ""
+    assert "ledger entries into the Merkle tree" in shown.err
+    assert "3/3" in shown.err
