@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ from ledger.contract.categories import EventType
 from ledger.contract.personal_data import holds_id_number, mask_id_numbers
 from ledger.contract.resident_id import pseudonym
 from ledger.contract.signing import EventSigner, event_body
+from ledger.runtime.metrics import ADAPTER_QUARANTINED
 
 EVENT_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 NATIVE_ID_LENGTH_MAX = 128
@@ -123,9 +125,17 @@ class Intake:
                within: OutboxStores | None = None) -> IntakeReport:
         """Store or quarantine every record, in one transaction (the caller's, if given)."""
         if within is not None:
-            return self._accept(records, within)
+            # Counted before the caller's commit: should that fail (rare), the records are read
+            # again and counted again as they are quarantined again.
+            return self._counted(self._accept(records, within))
         with self._outbox.transaction() as transaction:
-            return self._accept(records, transaction)
+            report = self._accept(records, transaction)
+        return self._counted(report)
+
+    def _counted(self, report: IntakeReport) -> IntakeReport:
+        for reason, count in Counter(entry["reason"] for entry in report.quarantined).items():
+            ADAPTER_QUARANTINED.labels(platform=self.platform, reason=reason).inc(count)
+        return report
 
     def _accept(self, records: Iterable[NativeRecord],
                 transaction: OutboxStores) -> IntakeReport:

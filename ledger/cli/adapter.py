@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from adapters.base.adapter import AdapterProcess
+from adapters.base.backlog_metric import export_backlog
 from adapters.base.failures import AdapterFailed
 from adapters.base.intake import Intake
 from adapters.base.notices import NoticeHandler, NoticeListener
@@ -34,6 +35,7 @@ from adapters.base.transport import AmqpTransport
 from adapters.registry import PLATFORMS, UnknownAdapter, adapter_module
 from ledger.cli.broker import broker_settings, quiet_broker_client_logs
 from ledger.cli.common import EXIT_FAILURE, expected_errors, fail
+from ledger.cli.metrics_option import metrics_listen_option, start_metrics
 from ledger.cli.usage import listen_address
 from ledger.contract.signing import EventSigner
 from ledger.contract.webhook import KeyFormatError, decode_private_key, decode_public_key
@@ -114,12 +116,13 @@ def adapter() -> None:
               help="the ledger's log verifier key (`pointsledger keys ledger --vkey`) "
                    f"[env {LOG_VKEY_VARIABLE}]")
 @OUTBOX_OPTION
+@metrics_listen_option
 @expected_errors
 def adapter_run(platform: str, key_file: Path, listen: str | None, inbox: str | None,
                 url: str | None, interval_s: float, ledger_public_key: str | None,
                 notify_url: str | None, notices_dir: str | None, ledger_api_url: str | None,
                 ledger_api_token_file: Path | None, ledger_log_vkey: str | None,
-                outbox_url: str | None) -> None:
+                outbox_url: str | None, metrics_listen: tuple[str, int] | None) -> None:
     """Receive the platform's native records, sign them and publish them to RabbitMQ; deliver
     the ledger's notices to the platform; keep the ledger's receipts for the events."""
     quiet_broker_client_logs()
@@ -136,6 +139,9 @@ def adapter_run(platform: str, key_file: Path, listen: str | None, inbox: str | 
     ledger_key = _ledger_public_key(ledger_public_key) if ledger_public_key else None
     outbox = Outbox(outbox_url or default_outbox_url(platform), platform)
     try:
+        if metrics_listen is not None:
+            export_backlog(platform, outbox.events)
+            start_metrics(metrics_listen)
         try:
             source = module.make_source(options, outbox)
             sink = None if ledger_key is None else module.make_notice_sink(options)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.bootstrap import Ledger
 from ledger.cli.common import expected_errors, fail, ledger_context
+from ledger.cli.metrics_option import metrics_listen_option, start_metrics
 from ledger.infra.db.locks import ConsumerLock
 from ledger.infra.db.migrate import alembic_config
 from ledger.runtime.broker import BrokerAccessRefused, describe_broker_error
@@ -94,12 +95,14 @@ def amqp_setup() -> None:
 
 
 @click.command("consume")
+@metrics_listen_option
 @expected_errors
-def consume() -> None:
+def consume(metrics_listen: tuple[str, int] | None) -> None:
     """Run the ledger consumer until SIGTERM/SIGINT (finishes the messages in hand, exit 0)."""
     quiet_broker_client_logs()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings, amqp_url = broker_settings()
+    start_metrics(metrics_listen)
     with ledger_context() as ledger:
         _require_current_schema(ledger)
         stage_one = StageOneAhead(ledger.ingestor, ledger.clock, settings.clock_skew_s)

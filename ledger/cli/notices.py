@@ -15,6 +15,7 @@ import click
 
 from ledger.cli.broker import broker_settings, quiet_broker_client_logs
 from ledger.cli.common import expected_errors, ledger_context
+from ledger.cli.metrics_option import metrics_listen_option, start_metrics
 from ledger.infra.amqp.notice_relay import NoticeRelay, outbox_status
 
 
@@ -24,11 +25,13 @@ def notices() -> None:
 
 
 @notices.command("relay")
+@metrics_listen_option
 @expected_errors
-def notices_relay() -> None:
+def notices_relay(metrics_listen: tuple[str, int] | None) -> None:
     """Publish the outbox of notices until SIGTERM/SIGINT (exit 0)."""
     quiet_broker_client_logs()
     _settings, amqp_url = broker_settings()
+    start_metrics(metrics_listen)
     with ledger_context() as ledger:
         relay = NoticeRelay(ledger.sessions, amqp_url, ledger.clock)
 

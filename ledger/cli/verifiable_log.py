@@ -11,6 +11,7 @@ import click
 
 from ledger.cli.admin import cli_actor
 from ledger.cli.common import expected_errors, ledger_context, transaction
+from ledger.cli.metrics_option import metrics_listen_option, start_metrics
 from ledger.service.checkpoints import LOGS, CheckpointPolicy
 from ledger.service.witnesses import add_witness, witness_standings
 from ledger.worker.checkpointer import Checkpointer
@@ -24,10 +25,12 @@ def checkpoints() -> None:
 
 
 @checkpoints.command("run")
+@metrics_listen_option
 @expected_errors
-def checkpoints_run() -> None:
+def checkpoints_run(metrics_listen: tuple[str, int] | None) -> None:
     """Sign each log's growth within POINTSLEDGER_CHECKPOINT_INTERVAL_S and have every witness
     cosign it, until SIGTERM/SIGINT."""
+    start_metrics(metrics_listen)
     with ledger_context() as ledger:
         checkpointer = Checkpointer(
             ledger, CheckpointPolicy.for_interval(ledger.settings.checkpoint_interval_s))

@@ -15,6 +15,7 @@ from types import FrameType
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger.cli.metrics_option import metrics_listen_option, start_metrics
 from ledger.cli.usage import EXIT_FAILURE, fail, listen_address
 from ledger.contract.cosignature import CosignatureSigner
 from ledger.contract.note_keys import KeyMalformed
@@ -87,12 +88,15 @@ def _states(directory: Path, logs: LogKeys) -> LogStates:
               type=click.Path(file_okay=False, path_type=Path),
               help="where the last checkpoint cosigned of each log is kept")
 @click.option("--listen", required=True, metavar="HOST:PORT", help="where logs reach it")
-def serve(key_file: Path, log_vkeys: tuple[str, ...], state_dir: Path, listen: str) -> None:
+@metrics_listen_option
+def serve(key_file: Path, log_vkeys: tuple[str, ...], state_dir: Path, listen: str,
+          metrics_listen: tuple[str, int] | None) -> None:
     """Answer POST /add-checkpoint until SIGTERM or SIGINT (then exit 0)."""
     signer = _signer(key_file)
     logs = _logs(log_vkeys)
     address = listen_address(listen)
     states = _states(state_dir, logs)
+    start_metrics(metrics_listen)
     try:
         server = WitnessServer(address, Witness(signer, logs, states))
     except OSError as error:

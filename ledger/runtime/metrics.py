@@ -45,6 +45,15 @@ ADAPTER_QUARANTINED = Counter("pointsledger_adapter_quarantined_total",
 REDEMPTIONS = Counter("pointsledger_redemptions_total", "Redemptions at branch counters.",
                       ["branch"])
 DECISIONS = Counter("pointsledger_decisions_total", "Credit-terms decisions answered and kept.")
+NOTICES_RELAYED = Counter("pointsledger_notices_relayed_total",
+                          "Notices the relay published and the broker confirmed, by platform.",
+                          ["platform"])
+NOTICE_RELAY_FAILURES = Counter("pointsledger_notice_relay_failures_total",
+                                "Attempts to publish the notices that failed (they wait and are "
+                                "retried).")
+WITNESS_REQUESTS = Counter("pointsledger_witness_requests_total",
+                           "Requests a witness answered, by HTTP status (200: cosigned).",
+                           ["status"])
 
 # Read from the database when scraped (the API's collector), not counted by a process.
 SCRAPED_GAUGES = (
@@ -59,7 +68,8 @@ def metric_names() -> set[str]:
     """Every series name a process of ours can export: what an alert rule may name."""
     declared = (EVENTS, REJECTIONS, CONSUMER_BATCH_SECONDS, CONSUMER_LOCK_HELD,
                 WITNESS_COSIGNED_SIZE, HTTP_REQUEST_SECONDS, ADAPTER_BACKLOG,
-                ADAPTER_QUARANTINED, REDEMPTIONS, DECISIONS)
+                ADAPTER_QUARANTINED, REDEMPTIONS, DECISIONS, NOTICES_RELAYED,
+                NOTICE_RELAY_FAILURES, WITNESS_REQUESTS)
     names = set(SCRAPED_GAUGES)
     for metric in declared:
         for family in metric.describe():

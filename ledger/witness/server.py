@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ledger.contract.witness_protocol import ADD_CHECKPOINT_PATH
+from ledger.runtime.metrics import WITNESS_REQUESTS
 from ledger.witness.service import Answer, Witness, problem
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class WitnessRequestHandler(BaseHTTPRequestHandler):
         self._send(answer)
 
     def _send(self, answer: Answer) -> None:
+        WITNESS_REQUESTS.labels(status=str(answer.status.value)).inc()
         self.send_response(answer.status)
         self.send_header("Content-Type", answer.content_type)
         self.send_header("Content-Length", str(len(answer.body)))

@@ -121,6 +121,11 @@ class Batches:
         return len(self._pending) + sum(len(batch) for batch in self._in_hand)
 
     @property
+    def pending_since(self) -> float:
+        """When the oldest delivery not yet cut into a batch arrived (about)."""
+        return self._pending_since
+
+    @property
     def drained(self) -> bool:
         return self.draining and not self._pending and not self._in_hand
 

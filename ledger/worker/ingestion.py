@@ -33,6 +33,7 @@ from ledger.runtime.retry import (
     retry_call,
 )
 from ledger.service.ingest import Guard, Ingestor
+from ledger.service.outcome_metrics import count_outcomes
 from ledger.worker.batches import Received, Settlement
 
 log = logging.getLogger(__name__)
@@ -119,4 +120,6 @@ class BatchIngestion:
             log.warning("giving up during a database outage: %d messages stay unacked and will "
                         "be delivered again", len(deliveries))
             raise _GiveUp from None
+        # Committed: counted here once, whatever becomes of the acks (a redelivery is a duplicate).
+        count_outcomes(outcomes)
         return Counter(outcome.status for outcome in outcomes)

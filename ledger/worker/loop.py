@@ -29,6 +29,7 @@ from ledger.runtime.broker import (
     BrokerAccessRefused,
     describe_broker_error,
 )
+from ledger.runtime.metrics import CONSUMER_BATCH_SECONDS
 from ledger.runtime.retry import RETRY_DELAY_S_MIN, GaveUp, Outage, retry_call
 from ledger.runtime.topology import (
     LEDGER_QUEUE,
@@ -66,6 +67,8 @@ class ConsumerCancelledByBroker(pika.exceptions.AMQPError):  # type: ignore[misc
 @dataclass(frozen=True)
 class _Batch:
     messages: Sequence[Received]
+    # When its first message was in hand (monotonic), for the batch's time to its ack.
+    first_in_hand: float
     # Its verdicts on the way from the stage-one helper, or None (the Ingestor verifies).
     ahead: Ahead | None
 
@@ -264,12 +267,15 @@ class LedgerConsumer:
             assert finished.result is not None
             self._outcomes += finished.result.outcomes
             settle_on(channel, self._batches.settle(finished.result))
+            CONSUMER_BATCH_SECONDS.observe(time.monotonic() - finished.job.first_in_hand)
         while self._batches.due(time.monotonic()):
+            first_in_hand = self._batches.pending_since
             messages = self._batches.cut(time.monotonic())
             ahead = None
             if self._stage_one is not None:
                 ahead = self._stage_one.submit([message.delivery for message in messages])
-            self._appender.hand_over(_Batch(messages, ahead), self._waker(connection))
+            self._appender.hand_over(_Batch(messages, first_in_hand, ahead),
+                                     self._waker(connection))
         connection.process_data_events(
             time_limit=self._batches.wait_s(time.monotonic(), STOP_POLL_S))
 

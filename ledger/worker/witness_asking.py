@@ -16,9 +16,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ledger.bootstrap import Ledger
+from ledger.infra.db.tree_store import LEDGER_LOG
 from ledger.infra.witness_client import REQUEST_TIMEOUT_S, WitnessClient, WitnessUnreachable
+from ledger.runtime.metrics import WITNESS_COSIGNED_SIZE
 from ledger.service.checkpoints import LOGS
+from ledger.service.witnesses import witness_standings
 from ledger.service.witnessing import (
     CosignRequest,
     NotCosigned,
@@ -88,6 +93,7 @@ class WitnessAsker:
 
     def run(self) -> None:
         log.info("asking witness %s to cosign the checkpoints", self.witness.name)
+        self._export_standing()
         while not self.stop.requested:
             self.ask_round()
             self.stop.sleep(self.policy.poll_s)
@@ -145,7 +151,24 @@ class WitnessAsker:
         if recorded:
             log.info("witness %s cosigned the %s log's checkpoint of size %d",
                      self.witness.name, name, asked.size)
+            if name == LEDGER_LOG:
+                WITNESS_COSIGNED_SIZE.labels(witness=self.witness.name).set(asked.size)
         return _Outcome.DONE
+
+    def _export_standing(self) -> None:
+        """What the witness cosigned before this process started, so that the gauge does not
+        wait for the log to grow; best effort (a database outage leaves it to the next
+        cosignature)."""
+        try:
+            with self.ledger.sessions() as session:
+                standings = witness_standings(session, LEDGER_LOG)
+        except SQLAlchemyError as error:
+            log.debug("cannot read witness %s's standing yet (%s)", self.witness.name,
+                      type(error).__name__)
+            return
+        for standing in standings:
+            if standing.name == self.witness.name and standing.last_size is not None:
+                WITNESS_COSIGNED_SIZE.labels(witness=standing.name).set(standing.last_size)
 
     def _follow(self, asked: CosignRequest, holds: WitnessHolds,
                 attempts: _Attempts) -> tuple[CosignRequest, Verdict] | _Outcome:

@@ -140,11 +140,13 @@ def consumer_environment(database_url: str, amqp_url: str, tmp_path: Path) -> di
 class ConsumerProcess:
     """`pointsledger consume` as a real process; whatever happens, it and its helper end."""
 
-    def __init__(self, environment: dict[str, str], log_path: Path) -> None:
+    def __init__(self, environment: dict[str, str], log_path: Path,
+                 arguments: Sequence[str] = ()) -> None:
         self._log_path = log_path
         self._log = log_path.open("ab")
-        self.process = subprocess.Popen(CONSUMER_COMMAND, env=environment, stdout=self._log,
-                                        stderr=subprocess.STDOUT, cwd=log_path.parent)
+        self.process = subprocess.Popen((*CONSUMER_COMMAND, *arguments), env=environment,
+                                        stdout=self._log, stderr=subprocess.STDOUT,
+                                        cwd=log_path.parent)
         self._children: set[int] = set()
 
     @property
@@ -216,8 +218,9 @@ def _is_running(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def running_consumer(environment: dict[str, str], log_path: Path) -> Iterator[ConsumerProcess]:
-    consumer = ConsumerProcess(environment, log_path)
+def running_consumer(environment: dict[str, str], log_path: Path,
+                     arguments: Sequence[str] = ()) -> Iterator[ConsumerProcess]:
+    consumer = ConsumerProcess(environment, log_path, arguments)
     try:
         yield consumer
     finally:

@@ -17,6 +17,7 @@ import pika
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
+from prometheus_client import REGISTRY
 
 from adapters.base.intake import Intake
 from adapters.base.notices import HttpNoticeSink, NoticeHandler, NoticeListener
@@ -74,6 +75,11 @@ def _status(ledger: Ledger) -> dict[str, int]:
         return outbox_status(session)
 
 
+def _relayed() -> float:
+    return REGISTRY.get_sample_value("pointsledger_notices_relayed_total",
+                                     {"platform": PLATFORM}) or 0.0
+
+
 def test_notices_wait_out_a_broker_outage_and_arrive_once(
         ledger: Ledger, client: FlaskClient, counter: Staff, amqp_url: str) -> None:
     receipts = [_redeem(client, counter, f"outage-{index}") for index in range(3)]
@@ -88,6 +94,7 @@ def test_notices_wait_out_a_broker_outage_and_arrive_once(
     down.close()
     assert _status(ledger) == {"pending": 4, "published": 0}
 
+    relayed_before = _relayed()
     relay = NoticeRelay(ledger.sessions, amqp_url, lambda: datetime.now(UTC))
     try:
         assert relay.publish_pending() == 4
@@ -95,6 +102,8 @@ def test_notices_wait_out_a_broker_outage_and_arrive_once(
     finally:
         relay.close()
     assert _status(ledger) == {"pending": 0, "published": 4}
+    # What `notices relay --metrics-listen` exports: the notices confirmed, once each.
+    assert _relayed() == relayed_before + 4
 
     taken = _take_all(amqp_url, outbound_queue(PLATFORM))
     notices = [verify_notice(body, headers, public_key_bytes(ledger.ledger_key()), PLATFORM)

@@ -80,6 +80,11 @@ class EventOutbox:
         with self._connect() as connection:
             return _last_seq(connection)
 
+    def backlog(self) -> int:
+        """Events stored and not yet confirmed by the broker."""
+        with self._connect() as connection:
+            return _last_seq(connection) - _published_through(connection)
+
     def by_native_id(self, native_id: str) -> StoredEvent | None:
         with self._connect() as connection:
             row = connection.execute(

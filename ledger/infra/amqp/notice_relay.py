@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.infra.db.models import OutboundNotice
 from ledger.runtime.broker import BROKER_ERRORS, describe_broker_error
+from ledger.runtime.metrics import NOTICE_RELAY_FAILURES, NOTICES_RELAYED
 from ledger.runtime.pipelined import OutgoingMessage, PipelinedPublisher, PublishFailed
 from ledger.runtime.retry import GaveUp, Outage, pause_until, retry_call
 from ledger.runtime.topology import (
@@ -70,6 +72,8 @@ class NoticeRelay:
                 self._close_publisher()
                 raise
             self._mark_published([notice.id for notice in batch])
+            for platform, count in Counter(notice.platform for notice in batch).items():
+                NOTICES_RELAYED.labels(platform=platform).inc(count)
             sent += len(batch)
             self.published += len(batch)
         return sent
@@ -91,6 +95,7 @@ class NoticeRelay:
         try:
             self.publish_pending()
         except RELAY_ERRORS:
+            NOTICE_RELAY_FAILURES.inc()
             # The queues are declared again on the next connection: one may have gone meanwhile.
             self._declared.clear()
             raise

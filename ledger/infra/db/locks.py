@@ -33,6 +33,7 @@ from sqlalchemy.pool import NullPool
 from ledger.domain.deciding import ChainHead
 from ledger.domain.entry import GENESIS_HASH
 from ledger.infra.db.models import LedgerEntryRow
+from ledger.runtime.metrics import CONSUMER_LOCK_HELD
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class ConsumerLock:
         """True when this process holds the lock (now, or already); False when another does.
         Raises the database's error when the database cannot be reached."""
         if self._engine is None:
+            CONSUMER_LOCK_HELD.set(1)
             return True
         if self._connection is not None:
             if self._alive():
@@ -99,8 +101,10 @@ class ConsumerLock:
             raise
         if not acquired:
             connection.close()
+            CONSUMER_LOCK_HELD.set(0)
             return False
         self._connection, self._backend_pid = connection, int(pid)
+        CONSUMER_LOCK_HELD.set(1)
         return True
 
     def confirm_within(self, session: Session) -> None:
@@ -116,6 +120,7 @@ class ConsumerLock:
             return
         if self.try_acquire() and self._held_by_us(session):
             return
+        CONSUMER_LOCK_HELD.set(0)
         raise ConsumerLockLost("another consumer holds the ledger now")
 
     def release(self) -> None:
@@ -142,6 +147,7 @@ class ConsumerLock:
 
     def _forget(self) -> None:
         connection, self._connection, self._backend_pid = self._connection, None, None
+        CONSUMER_LOCK_HELD.set(0)
         if connection is not None:
             try:
                 connection.close()
