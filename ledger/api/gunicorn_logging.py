@@ -33,15 +33,27 @@ _REQUEST_ID_ATOM = "{" + REQUEST_ID_HEADER.lower() + "}o"
 
 
 class AccessRequestIdFilter(logging.Filter):
-    """The access line's `request_id`, from the answer's header (gunicorn passes its atoms as
-    the record's arguments; the redacting filter, after this one, may drop them)."""
+    """The access line's `request_id`, from the answer's header, and as fields of the event
+    (JSON) its method, status and duration (gunicorn passes its atoms as the record's
+    arguments; the redacting filter, after this one, may drop them). The path stays in the
+    message alone, where the redaction reads it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, Mapping):
-            request_id = record.args.get(_REQUEST_ID_ATOM)
+        atoms = record.args
+        if isinstance(atoms, Mapping):
+            request_id = atoms.get(_REQUEST_ID_ATOM)
             if isinstance(request_id, str) and request_id != "-":
                 record.request_id = request_id
+            record.method = atoms.get("m")
+            record.status = _integer(atoms.get("s"))
+            microseconds = _integer(atoms.get("D"))
+            record.duration_ms = None if microseconds is None else microseconds / 1000
         return True
+
+
+def _integer(atom: object) -> int | None:
+    text = str(atom)
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 class RedactingLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn ships no types

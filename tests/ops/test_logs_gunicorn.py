@@ -104,6 +104,18 @@ def test_gunicorn_logs_in_the_format_asked_with_the_request_id_of_each_answer(
                   and "/api/v1/residents/" in line["msg"]]
         assert [line["request_id"] for line in access] == answered
         assert all("/api/v1/residents/110105********" in line["msg"] for line in access)
+        assert {(line["method"], line["status"]) for line in access} == {("GET", 401)}
+        assert all(line["duration_ms"] >= 0 for line in access)
     else:
         access = [line for line in lines if "/api/v1/residents/" in line]
         assert [line.rpartition(" request_id=")[2] for line in access] == answered
+
+
+def test_gunicorn_refuses_a_bad_log_format_naming_the_variable(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [str(BINARIES / "gunicorn"), "--bind", f"127.0.0.1:{_free_port()}", "--logger-class",
+         "ledger.api.gunicorn_logging.RedactingLogger", "--chdir", str(REPOSITORY), "wsgi:app"],
+        cwd=tmp_path, env=_environment(tmp_path, "yaml"), capture_output=True, text=True,
+        timeout=STARTUP_TIMEOUT_S)
+    assert completed.returncode != 0
+    assert "error: POINTSLEDGER_LOG_FORMAT must be text or json, not 'yaml'" in completed.stderr
