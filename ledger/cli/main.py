@@ -12,9 +12,8 @@ import logging
 
 import click
 
-from ledger.contract.redaction import redact_log_handlers
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+from ledger.cli.usage import fail
+from ledger.runtime.log_format import LogFormatError, configure_logging, log_format_from_environment
 
 # Command name → "module:attribute" of its click command.
 COMMANDS = {
@@ -61,9 +60,14 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """pointsledger: township governance points, kept in a tamper-evident ledger."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    # Every line of every command, whichever library writes it, without ID numbers or tokens.
-    redact_log_handlers()
+    # Before any command reads its settings: a command that fails on a setting still logs in the
+    # format asked for. Every line of every command, whichever library writes it, passes the
+    # redaction (ID numbers, tokens, keys, passwords).
+    try:
+        log_format = log_format_from_environment()
+    except LogFormatError as error:
+        fail(str(error))
+    configure_logging(log_format, logging.INFO)
 
 
 def main() -> None:

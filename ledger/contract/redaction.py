@@ -1,6 +1,6 @@
 """What no log line may hold, in any process of the ledger or of an adapter: a resident ID
-number (SPEC §4.4, masked as in ledger.contract.personal_data) or one of the ledger's bearer
-tokens (SPEC §7).
+number (SPEC §4.4, masked as in ledger.contract.personal_data), one of the ledger's bearer
+tokens (SPEC §7), a private key (`whsk_…`, SPEC §3) or a password (SPEC §15).
 
 Our own messages never quote either; this guards text we do not control: request lines in an
 access log (a token sent as `?access_token=` although only the Authorization header counts, an
@@ -23,18 +23,31 @@ _TOKEN = re.compile(r"plt(?:_|%5f)[A-Za-z0-9_.~%-]*", re.IGNORECASE)
 _TOKEN_PARAMETER = re.compile(r"(?<![A-Za-z0-9_])((?:access_)?token=)[^&\s\"']*",
                               re.IGNORECASE)
 TOKEN_REDACTED = "[token]"  # noqa: S105 - what stands in for a token, not one
+# A private key in its text form (base64, or percent-escaped in a URL), as a platform's key file
+# or `keys generate` holds it: quoted by an error about a key put where a public one belongs.
+_PRIVATE_KEY = re.compile(r"whsk(?:_|%5f)[A-Za-z0-9+/=%]*", re.IGNORECASE)
+PRIVATE_KEY_REDACTED = "[private key]"
+# A password cannot be told by its shape: only where a form or a query string names it (a
+# sign-in form posted to the wrong place, a request line that carries one; the console's forms
+# name it `password`, and `repeated` for the second typing).
+_PASSWORD_PARAMETER = re.compile(r"(?<![A-Za-z0-9_])(\w*(?:password|passwd)=|repeated=)"
+                                 r"[^&\s\"']*",
+                                 re.IGNORECASE)
+PASSWORD_REDACTED = "[password]"  # noqa: S105 - what stands in for a password, not one
 
 
 def redact(text: str) -> str:
-    """The text without tokens, and with every ID-number-shaped run masked."""
-    without_tokens = _TOKEN.sub(TOKEN_REDACTED,
-                                _TOKEN_PARAMETER.sub(rf"\g<1>{TOKEN_REDACTED}", text))
-    return mask_id_numbers(without_tokens)
+    """The text without tokens, private keys or named passwords, and with every
+    ID-number-shaped run masked."""
+    text = _TOKEN_PARAMETER.sub(rf"\g<1>{TOKEN_REDACTED}", text)
+    text = _PASSWORD_PARAMETER.sub(rf"\g<1>{PASSWORD_REDACTED}", text)
+    text = _PRIVATE_KEY.sub(PRIVATE_KEY_REDACTED, _TOKEN.sub(TOKEN_REDACTED, text))
+    return mask_id_numbers(text)
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites a record's message, and the traceback it carries, without tokens or ID
-    numbers."""
+    """Rewrites a record's message, and the traceback and stack it carries, without tokens,
+    keys, passwords or ID numbers."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -45,6 +58,8 @@ class RedactingFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 
