@@ -9,7 +9,7 @@ event: refused as a whole, with the refusal shown in the admin's language, or ma
 from __future__ import annotations
 
 # The views register their routes on the blueprint when imported.
-from ledger.console.admin import branches, gifts, home, people, platforms, tokens
+from ledger.console.admin import branches, gifts, home, people, platforms, status, tokens
 from ledger.console.admin.blueprint import blp
 
-__all__ = ["blp", "branches", "gifts", "home", "people", "platforms", "tokens"]
+__all__ = ["blp", "branches", "gifts", "home", "people", "platforms", "status", "tokens"]

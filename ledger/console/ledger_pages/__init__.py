@@ -3,7 +3,7 @@ audit trail, and a decision's replay. (SPEC §13)"""
 
 from __future__ import annotations
 
-from ledger.console.ledger_pages import decisions, lists, overview
+from ledger.console.ledger_pages import decisions, lists, overview, status
 from ledger.console.ledger_pages.blueprint import blp
 
-__all__ = ["blp", "decisions", "lists", "overview"]
+__all__ = ["blp", "decisions", "lists", "overview", "status"]
