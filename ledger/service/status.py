@@ -227,7 +227,7 @@ def _recorded_at(session: Session, log: str, seq: int) -> datetime | None:
 def _witnesses(session: Session, log: str, checkpoint_size: int) -> list[WitnessStatus]:
     """Each witness, and since when it has owed a cosignature: the signing of the first
     checkpoint larger than what it cosigned, or its registration when that came later."""
-    added = dict(session.execute(select(Witness.name, Witness.added_at)).tuples().all())
+    added = {name: at for name, at in session.execute(select(Witness.name, Witness.added_at))}
     found = []
     for standing in witness_standings(session, log):
         owed_since = None
