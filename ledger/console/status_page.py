@@ -18,19 +18,28 @@ PROBLEM_TEXT: dict[str, LazyString] = {
     "dead_letters": _l("%(count)s message(s) wait in pointsledger.dead: the consumer could "
                        "not process them."),
     "gap": _l("Platform %(platform)s has not sent seqs %(seqs)s."),
-    "checkpoint_stale": _l("The %(log)s log has grown to %(size)s but entries have waited "
+    "checkpoint_stale": _l("%(log)s has grown to %(size)s but entries have waited "
                            "%(waited_s)s s for a checkpoint (is `pointsledger checkpoints run` "
                            "running?)."),
-    "witness_stale": _l("Witness %(witness)s has not cosigned the %(log)s log's checkpoint of "
+    "witness_stale": _l("Witness %(witness)s has not cosigned the checkpoint of %(log)s at "
                         "size %(size)s for %(waited_s)s s."),
     "notices_waiting": _l("%(count)s notice(s) for the platforms have waited %(waited_s)s s to "
                           "be relayed (is `pointsledger notices relay` running?)."),
 }
 
 
+# The verifiable logs (SPEC §14) by the names their readers know them.
+LOG_NAMES: dict[str, LazyString] = {"ledger": _l("Ledger"), "audit": _l("Audit trail")}
+
+
 def problem_text(problem: Problem) -> str:
     text = PROBLEM_TEXT.get(problem.kind)
-    return problem.sentence if text is None else str(text) % problem.values
+    if text is None:
+        return problem.sentence
+    values = dict(problem.values)
+    if isinstance(values.get("log"), str):
+        values["log"] = str(LOG_NAMES.get(str(values["log"]), values["log"]))
+    return str(text) % values
 
 
 def current_status() -> Status:

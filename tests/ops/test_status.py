@@ -10,17 +10,25 @@ from typing import Any
 
 import pytest
 from click.testing import Result
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import create_engine
 
-from ledger.bootstrap import Ledger
+from ledger.bootstrap import Ledger, build
+from ledger.contract.cosignature import CosignatureSigner
+from ledger.contract.note import open_note
+from ledger.contract.note_keys import Verifier
 from ledger.domain.outcomes import Status as Outcome
 from ledger.domain.status import CHECKPOINT_WAIT_MAX_S, NOTICE_WAIT_MAX_S
 from ledger.infra.db.locks import APPLICATION_NAME, ConsumerLock
-from ledger.infra.db.models import OutboundNotice
-from ledger.service.checkpoints import CheckpointPolicy
+from ledger.infra.db.models import OutboundNotice, Witness
+from ledger.infra.db.tree_store import LEDGER_LOG
+from ledger.service.checkpoints import CheckpointPolicy, log_signer
 from ledger.service.status import gather_status
+from ledger.service.witnesses import add_witness, record_cosignature
 from ledger.worker.checkpointer import Checkpointer
+from tests.conftest import _admin_connection, _database_url, make_settings
 from tests.ledger.helpers import invoke
-from tests.support import PlatformFixture
+from tests.support import PlatformFixture, unique_name
 
 NOW_POLICY = CheckpointPolicy(interval_s=0, poll_s=0)  # sign whatever grew, now
 
@@ -98,6 +106,39 @@ def test_entries_waiting_too_long_for_a_checkpoint_are_a_stale_checkpoint(
     assert sentence.startswith("the ledger log has grown to 3 but entries have waited")
 
 
+def test_a_witness_owing_a_cosignature_over_five_minutes_is_named(
+        ledger: Ledger, platform: PlatformFixture) -> None:
+    record(ledger, platform, 1, 2)
+    (signed,) = [row for row in Checkpointer(ledger, NOW_POLICY).sign_due()
+                 if row.log == LEDGER_LOG]
+    town, regulator = (CosignatureSigner(name, Ed25519PrivateKey.generate())
+                       for name in ("witness.guali.gov.cn", "witness.regulator.example"))
+    now = ledger.clock()
+    with ledger.sessions.begin() as session:
+        for name, key in (("guali", town), ("regulator", regulator)):
+            add_witness(session, "test", name, f"https://{key.name}", key.vkey(), now)
+        checkpoint = session.merge(signed)
+        text = open_note(checkpoint.note, [Verifier.from_vkey(log_signer(
+            ledger.settings.log_origin, LEDGER_LOG, ledger.ledger_key()).vkey())]).text
+        record_cosignature(session, checkpoint, session.get_one(Witness, "guali"),
+                           town.cosign(text, int(now.timestamp())), now, now)
+    sign_checkpoints(ledger)  # the audit trail grew by the two registrations
+
+    soon = gather_status(ledger.sessions, None, now + timedelta(minutes=1))
+    later = gather_status(ledger.sessions, None, now + timedelta(minutes=6))
+
+    assert soon.problems == []
+    document = soon.as_document()
+    assert document["checkpoints"]["ledger"]["cosigned_by"] == ["guali"]
+    assert document["witnesses"]["ledger"] == {
+        "guali": {"last_cosigned_size": 2, "last_cosigned_age_s": 60},
+        "regulator": {"last_cosigned_size": None, "last_cosigned_age_s": None}}
+    assert {(problem.kind, problem.values["witness"], problem.values["log"])
+            for problem in later.problems} == {("witness_stale", "regulator", "ledger"),
+                                               ("witness_stale", "guali", "audit"),
+                                               ("witness_stale", "regulator", "audit")}
+
+
 def test_notices_waiting_over_ten_minutes_to_be_relayed_are_a_problem(
         ledger: Ledger, platform: PlatformFixture) -> None:
     created = datetime.now(UTC)
@@ -144,3 +185,26 @@ def test_a_database_that_cannot_be_reached_exits_1_saying_so() -> None:
     (sentence,) = document["problems"]
     assert sentence.startswith("the database cannot be reached or read:")
     assert "Traceback" not in result.output
+
+
+@pytest.mark.postgres
+def test_a_consumer_lock_held_on_another_database_is_not_this_ledgers(
+        postgres_url: str, tmp_path: Path) -> None:
+    """Advisory locks are per database: another ledger on the same server holds its own."""
+    ours = build(make_settings(postgres_url, tmp_path=tmp_path))
+    database = unique_name("pl_other")
+    with _admin_connection() as connection:
+        connection.execute(f'CREATE DATABASE "{database}"')
+    other_engine = create_engine(_database_url(database))
+    lock = ConsumerLock(other_engine)
+    try:
+        assert lock.try_acquire()
+        document = gather_status(ours.sessions, None, datetime.now(UTC)).as_document()
+    finally:
+        lock.release()
+        other_engine.dispose()
+        ours.close()
+        with _admin_connection() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+    assert document["consumer_lock"] == {"known": True, "holder": None}

@@ -167,7 +167,10 @@ def consumer_lock_holder(session: Session) -> LockHolder | None:
         "SELECT l.pid, a.application_name, host(a.client_addr) FROM pg_locks l "
         "JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = :key "
-        "AND l.objsubid = 1"), {"key": CONSUMER_LOCK_KEY}).first()
+        "AND l.objsubid = 1 "
+        # Advisory locks are per database: another ledger on the same server has its own.
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
+        {"key": CONSUMER_LOCK_KEY}).first()
     if row is None:
         return None
     return LockHolder(int(row[0]), str(row[1] or ""), row[2])
