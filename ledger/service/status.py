@@ -138,15 +138,16 @@ class Status:
 def gather_status(sessions: sessionmaker[Session], amqp_url: str | None,
                   now: datetime) -> Status:
     """Read everything and decide what needs a person."""
+    unreachable: list[Problem] = []
     try:
         with sessions() as session:
             status = _read_database(session, amqp_url is None, now)
     except DBAPIError as error:
         status = Status(now, amqp_url is None, database_reachable=False)
-        return _decided(status, [Problem("database_unreachable",
-                                         {"reason": _first_line(error)})])
-    unreachable: list[Problem] = []
+        unreachable.append(Problem("database_unreachable", {"reason": _first_line(error)}))
     if amqp_url is not None:
+        # Without the database the platforms (and so their outbound queues) are unknown, but
+        # the ledger's and the dead-letter queue are still worth asking about.
         wanted = [LEDGER_QUEUE, DEAD_QUEUE, *(outbound_queue(p.code) for p in status.platforms)]
         try:
             status = replace(status, queues=queue_depths(amqp_url, wanted))

@@ -108,3 +108,17 @@ def test_a_broker_that_cannot_be_reached_exits_1_saying_so(
     assert document["database"] == {"reachable": True}
     (sentence,) = document["problems"]
     assert sentence.startswith("the broker cannot be reached")
+
+
+def test_without_the_database_the_broker_is_still_asked(
+        broker_ledger: Ledger, broker_platform: PlatformFixture, amqp_url: str) -> None:
+    dead_letter(amqp_url)
+
+    result = invoke("postgresql+psycopg://postgres@127.0.0.1:1/nothing", "status",
+                    amqp_url=amqp_url)
+
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["queues"] == {"pointsledger.ledger": 0, "pointsledger.dead": 1}
+    assert [sentence.split(":")[0] for sentence in document["problems"]] == [
+        "the database cannot be reached or read", "1 message(s) wait in pointsledger.dead"]
