@@ -1,5 +1,5 @@
 """Administration (SPEC §12, §13 "Admin"): platforms and their keys, users, API tokens,
-branches and gifts.
+branches and gifts; and the system's status (SPEC §15), as the auditors see it.
 
 Every change is one POST form (with its CSRF token) that calls `ledger.service.administration`
 (or the catalog's own use cases) as the signed-in admin, in one transaction with its audit

@@ -1,5 +1,5 @@
 """The ledger, for auditors: head and `Verify`, entries, rejections, platforms and gaps, the
-audit trail, and a decision's replay. (SPEC §13)"""
+audit trail, a decision's replay (SPEC §13), and the system's status (SPEC §15)."""
 
 from __future__ import annotations
 
