@@ -33,6 +33,7 @@ COMMANDS = {
     "rules": "ledger.cli.rules:rules",
     "serve": "ledger.cli.serve:serve",
     "simulate": "ledger.cli.adapter:simulate",
+    "status": "ledger.cli.status:status",
     "tokens": "ledger.cli.admin:tokens",
     "users": "ledger.cli.admin:users",
     "verify": "ledger.cli.admin:verify",

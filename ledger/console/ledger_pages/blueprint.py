@@ -27,6 +27,7 @@ PLACES = (
     ("console.ledger.platforms", _l("Platforms and gaps")),
     ("console.ledger.audit_trail", _l("Audit trail")),
     ("console.ledger.decision", _l("Decisions")),
+    ("console.ledger.status", _l("System status")),
 )
 
 

@@ -25,6 +25,7 @@ SQLite (the embedded mode) has one writer at a time anyway; the lock is then alw
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, create_engine, select, text
 from sqlalchemy.orm import Session
@@ -153,3 +154,29 @@ class ConsumerLock:
                 connection.close()
             except Exception as error:  # already broken: nothing to release
                 log.debug("closing the consumer lock's connection: %s", type(error).__name__)
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """The PostgreSQL session holding the consumer lock, as PostgreSQL knows it: its backend's
+    pid, the application name it gave, and its client's address (None over a Unix socket)."""
+
+    pid: int
+    application_name: str
+    client_address: str | None
+
+
+def consumer_lock_holder(session: Session) -> LockHolder | None:
+    """Who holds the consumer lock now (None: nobody, so no consumer is consuming). On
+    PostgreSQL only: SQLite has no such lock, ask the caller to say it cannot be known."""
+    row = session.execute(text(
+        "SELECT l.pid, a.application_name, host(a.client_addr) FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = :key "
+        "AND l.objsubid = 1 "
+        # Advisory locks are per database: another ledger on the same server has its own.
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
+        {"key": CONSUMER_LOCK_KEY}).first()
+    if row is None:
+        return None
+    return LockHolder(int(row[0]), str(row[1] or ""), row[2])

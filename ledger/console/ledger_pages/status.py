@@ -1,0 +1,17 @@
+"""The auditor's status page: what `pointsledger status` says (SPEC §15)."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from ledger.console.access import page
+from ledger.console.ledger_pages.blueprint import blp
+from ledger.console.status_page import current_status, problem_text
+
+
+@blp.route("/status")
+@page("auditor")
+def status() -> str:
+    found = current_status()
+    return render_template("ledger/status.html", status=found,
+                           problems=[problem_text(problem) for problem in found.problems])

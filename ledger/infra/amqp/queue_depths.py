@@ -1,0 +1,40 @@
+"""How many messages wait in each of the ledger's queues (`pointsledger status`, SPEC §15).
+
+A passive declare only asks: it never creates a queue nor changes one, so the probe cannot
+disturb the topology `pointsledger amqp setup` declared. A queue that does not exist makes the
+broker close the channel (404), after which the probe goes on with a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pika
+import pika.exceptions
+
+from ledger.runtime.topology import connection_parameters
+
+NOT_FOUND = 404
+
+
+def queue_depths(amqp_url: str, queues: Iterable[str]) -> dict[str, int | None]:
+    """Each queue's ready messages; None for a queue that is not declared. Raises pika's error
+    (ledger.runtime.broker.BROKER_ERRORS) when the broker cannot be reached."""
+    connection = pika.BlockingConnection(connection_parameters(amqp_url, "status"))
+    try:
+        channel = connection.channel()
+        depths: dict[str, int | None] = {}
+        for queue in queues:
+            try:
+                declared = channel.queue_declare(queue, passive=True)
+            except pika.exceptions.ChannelClosedByBroker as error:
+                if error.reply_code != NOT_FOUND:
+                    raise
+                depths[queue] = None
+                channel = connection.channel()
+                continue
+            depths[queue] = int(declared.method.message_count)
+        return depths
+    finally:
+        if connection.is_open:
+            connection.close()

@@ -1,0 +1,124 @@
+"""`pointsledger status` in broker mode (SPEC §15): the depth of every queue of §5 asked of
+RabbitMQ, dead letters and a broker that cannot be reached each named as a problem, exit 1."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pika
+import pytest
+
+from ledger.bootstrap import Ledger, build
+from ledger.runtime.topology import DEAD_EXCHANGE, connection_parameters
+from ledger.service.checkpoints import CheckpointPolicy
+from ledger.service.status import gather_status
+from ledger.worker.checkpointer import Checkpointer
+from tests.amqp.support import declare
+from tests.conftest import make_settings
+from tests.ledger.helpers import invoke
+from tests.support import PlatformFixture, register_platform
+
+pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
+
+QUEUES = ["pointsledger.ledger", "pointsledger.dead", "pointsledger.outbound.lijiayuan"]
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # anything a command writes to var/ stays in the test's directory
+
+
+@pytest.fixture
+def broker_ledger(postgres_url: str, amqp_url: str, tmp_path: Path) -> Iterator[Ledger]:
+    built = build(make_settings(postgres_url, amqp_url, tmp_path))
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def broker_platform(broker_ledger: Ledger, amqp_url: str) -> PlatformFixture:
+    """A registered platform, and the topology `pointsledger amqp setup` declares for it."""
+    platform = register_platform(broker_ledger.sessions)
+    declare(amqp_url, [platform.code])
+    return platform
+
+
+def dead_letter(amqp_url: str) -> None:
+    """What the broker does with a message the consumer failed DELIVERY_LIMIT times."""
+    connection = pika.BlockingConnection(connection_parameters(amqp_url, "test"))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        channel.basic_publish(DEAD_EXCHANGE, "lijiayuan.points.awarded", b"{}",
+                              pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent),
+                              mandatory=True)
+    finally:
+        connection.close()
+
+
+def test_all_is_well_with_every_queue_empty(broker_ledger: Ledger, broker_platform: PlatformFixture,
+                                            postgres_url: str, amqp_url: str) -> None:
+    broker_ledger.ingestor.ingest([broker_platform.delivery(seq=1)])
+    Checkpointer(broker_ledger, CheckpointPolicy(interval_s=0, poll_s=0)).sign_due()
+
+    result = invoke(postgres_url, "status", amqp_url=amqp_url)
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["mode"] == "broker"
+    assert document["queues"] == dict.fromkeys(QUEUES, 0)
+    assert document["problems"] == []
+
+
+def test_dead_letters_exit_1_naming_them(broker_ledger: Ledger, broker_platform: PlatformFixture,
+                                         postgres_url: str, amqp_url: str) -> None:
+    dead_letter(amqp_url)
+
+    result = invoke(postgres_url, "status", amqp_url=amqp_url)
+
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["queues"]["pointsledger.dead"] == 1
+    assert document["problems"] == [
+        "1 message(s) wait in pointsledger.dead: the consumer could not process them"]
+
+
+def test_a_queue_never_declared_is_named(broker_ledger: Ledger, broker_platform: PlatformFixture,
+                                         amqp_url: str) -> None:
+    register_platform(broker_ledger.sessions, "wuhe", "五和", "五和镇")  # after `amqp setup`
+
+    found = gather_status(broker_ledger.sessions, amqp_url, datetime.now(UTC))
+
+    assert found.queues is not None and found.queues["pointsledger.outbound.wuhe"] is None
+    assert found.queues["pointsledger.ledger"] == 0  # asked on a new channel after the 404
+    assert [problem.sentence for problem in found.problems] == [
+        "the queue pointsledger.outbound.wuhe is not declared (run `pointsledger amqp setup`)"]
+
+
+def test_a_broker_that_cannot_be_reached_exits_1_saying_so(
+        broker_ledger: Ledger, broker_platform: PlatformFixture, postgres_url: str) -> None:
+    result = invoke(postgres_url, "status", amqp_url="amqp://guest:guest@127.0.0.1:1/")
+
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["queues"] is None
+    assert document["database"] == {"reachable": True}
+    (sentence,) = document["problems"]
+    assert sentence.startswith("the broker cannot be reached")
+
+
+def test_without_the_database_the_broker_is_still_asked(
+        broker_ledger: Ledger, broker_platform: PlatformFixture, amqp_url: str) -> None:
+    dead_letter(amqp_url)
+
+    result = invoke("postgresql+psycopg://postgres@127.0.0.1:1/nothing", "status",
+                    amqp_url=amqp_url)
+
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["queues"] == {"pointsledger.ledger": 0, "pointsledger.dead": 1}
+    assert [sentence.split(":")[0] for sentence in document["problems"]] == [
+        "the database cannot be reached or read", "1 message(s) wait in pointsledger.dead"]
