@@ -46,12 +46,15 @@ REDEMPTIONS = Counter("pointsledger_redemptions_total", "Redemptions at branch c
                       ["branch"])
 DECISIONS = Counter("pointsledger_decisions_total", "Credit-terms decisions answered and kept.")
 
+# 1 when a scrape could not read the database (the gauges below are then missing), else 0.
+SCRAPE_ERRORS = "pointsledger_scrape_errors"
 # Read from the database when scraped (the API's collector), not counted by a process.
 SCRAPED_GAUGES = (
     "pointsledger_ledger_head_seq",
     "pointsledger_platform_gaps",
     "pointsledger_checkpoint_age_seconds",
     "pointsledger_notices_pending",
+    SCRAPE_ERRORS,
 )
 
 
