@@ -8,6 +8,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from ledger.api import init_api
 from ledger.api.request_ids import init_request_ids
+from ledger.api.request_metrics import init_request_metrics
 from ledger.app_context import install
 from ledger.bootstrap import Ledger, build
 from ledger.console import init_console
@@ -37,6 +38,7 @@ def create_app(ledger: Ledger | None = None, event_queue: EventQueue | None = No
     app.json = _Utf8JsonProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = REQUEST_BODY_MAX_BYTES
     install(app, ledger, event_queue)
+    init_request_metrics(app)  # first: its clock starts before any other hook runs
     init_request_ids(app)
     init_api(app)
     init_console(app, ledger)

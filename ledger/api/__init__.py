@@ -13,6 +13,7 @@ from ledger.api import (
     events,
     health,
     ledger_routes,
+    metrics,
     platforms,
     rejections,
     residents,
@@ -36,8 +37,8 @@ def init_api(app: Flask) -> None:
                       audit.blp, admin.blp, verifiable_log.ledger_blp,
                       verifiable_log.audit_blp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
-    # Health checks and the tlog-tiles (SPEC §14) live outside /api/v1.
-    for blueprint in (health.blp, tlog.ledger_tiles_blp, tlog.audit_tiles_blp):
+    # Health checks, metrics (SPEC §15) and the tlog-tiles (SPEC §14) live outside /api/v1.
+    for blueprint in (health.blp, metrics.blp, tlog.ledger_tiles_blp, tlog.audit_tiles_blp):
         api.register_blueprint(blueprint)
     register_error_handlers(app)
     app.before_request(enforce_access)

@@ -21,6 +21,7 @@ from ledger.contract.webhook import HEADER_NAMES
 from ledger.domain.outcomes import Outcome, Reason, Status
 from ledger.domain.ports import EventQueue, QueueUnavailable
 from ledger.domain.verification import Delivery, VerifiedEvent
+from ledger.service.outcome_metrics import count_outcomes
 
 blp = Blueprint("events", __name__, description="Signed point events from the platforms")
 
@@ -97,6 +98,7 @@ def _kept_headers() -> dict[str, str]:
 
 def _embedded(delivery: Delivery) -> Answer:
     outcome = current_ledger().ingestor.ingest([delivery])[0]
+    count_outcomes([outcome])
     if outcome.status is Status.REJECTED:
         raise _refusal(outcome)
     assert outcome.event_id is not None and outcome.platform is not None
@@ -112,7 +114,8 @@ def _queued(delivery: Delivery, queue: EventQueue) -> Answer:
     ingestor = current_ledger().ingestor
     verified = ingestor.verify([delivery])[0]
     if isinstance(verified, Outcome):
-        ingestor.keep_rejections([(delivery, verified)])
+        # Refused here, it never reaches the consumer: counted here, once kept.
+        count_outcomes(ingestor.keep_rejections([(delivery, verified)]))
         raise _refusal(verified)
     envelope = verified.envelope
     try:

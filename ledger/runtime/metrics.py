@@ -55,12 +55,15 @@ WITNESS_REQUESTS = Counter("pointsledger_witness_requests_total",
                            "Requests a witness answered, by HTTP status (200: cosigned).",
                            ["status"])
 
+# 1 when a scrape could not read the database (the gauges below are then missing), else 0.
+SCRAPE_ERRORS = "pointsledger_scrape_errors"
 # Read from the database when scraped (the API's collector), not counted by a process.
 SCRAPED_GAUGES = (
     "pointsledger_ledger_head_seq",
     "pointsledger_platform_gaps",
     "pointsledger_checkpoint_age_seconds",
     "pointsledger_notices_pending",
+    SCRAPE_ERRORS,
 )
 
 

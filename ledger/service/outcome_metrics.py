@@ -1,8 +1,13 @@
-"""Events handled, counted by platform and outcome once their batch is committed (SPEC §15).
+"""The ingestor's outcomes counted into pointsledger_events_total and
+pointsledger_rejections_total (SPEC §15), by whoever ran the ingestor: the consumer, or the API
+in the embedded mode (and for what it refuses before queueing in broker mode).
 
-The consumer and the API's embedded ingest both call `count_outcomes` with the outcomes that
-`Ingestor.ingest` returned, that is after the commit: a batch that fails and is delivered again
-is counted once, as what was recorded or refused.
+A platform label is a platform the ledger knows, or "unknown": the platform field of an event
+that failed before its platform was found in the registry is whatever its sender wrote, and one
+label value per forged name would let anyone grow the metrics without bound.
+
+Counted after the commit (`Ingestor.ingest` returns then): a batch that fails and is delivered
+again is counted once, as what was recorded or refused.
 """
 
 from __future__ import annotations

@@ -122,6 +122,7 @@ TOKEN_ROUTES = [
     Route("platforms.keys", "GET", "/api/v1/platforms/lijiayuan/keys", PLATFORM_READERS),
     Route("tlog.entry_bundle", "GET", "/tlog/tile/entries/000", AUDIT),
     Route("tlog_audit.entry_bundle", "GET", "/tlog/audit/tile/entries/000", AUDIT),
+    Route("metrics.metrics", "GET", "/metrics", AUDIT | {"monitor"}),
 ]
 # Checkpoints, consistency proofs and hash tiles are public (SPEC §14).
 PUBLIC_LOG_ROUTES = {

@@ -33,7 +33,7 @@ def test_the_screenshots_of_the_main_pages_are_made(tmp_path: Path) -> None:
     taken = [Path(line) for line in completed.stdout.split()]
     assert sorted(path.name for path in taken) == sorted(
         f"{name}.png" for name in ("counter", "explanation", "receipt", "branch", "simulation",
-                                   "ledger"))
+                                   "ledger-checkpoint", "ledger"))
     for path in taken:
         width, height = _size(path)
         assert width == 1280 and height >= 600, path.name

@@ -32,7 +32,9 @@ from ledger.contract.notice import NoticeType
 from ledger.domain.entry import rfc3339_utc
 from ledger.domain.roles import BRANCH_ROLES
 from ledger.infra.db.models import BranchStock, Platform, Redemption, RedemptionReversal
+from ledger.runtime.metrics import REDEMPTIONS
 from ledger.service.access import Principal
+from ledger.service.counted_on_commit import count_on_commit
 from ledger.service.counter.catalog import checked_reason, gift_of, record_stock_change
 from ledger.service.counter.outbox import write_notice
 from ledger.service.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -130,6 +132,7 @@ def redeem(session: Session, principal: Principal, ledger_key: Ed25519PrivateKey
                  resident=request.resident, points=cost, now=now, redemption_id=redemption_id,
                  branch=branch, receipt_no=receipt_no, ledger_seq=appended.seq)
     session.flush()
+    count_on_commit(session, REDEMPTIONS.labels(branch).inc)
     return Answer(redemption_document(redemption), replayed=False)
 
 

@@ -20,6 +20,8 @@ from ledger.domain.entry import rfc3339_utc
 from ledger.domain.ruleset import Conditions, RuleSet
 from ledger.domain.scoring import Score, choose_terms, compute_score, window
 from ledger.infra.db.models import Decision, LedgerEntryRow, RuleSetVersion
+from ledger.runtime.metrics import DECISIONS
+from ledger.service.counted_on_commit import count_on_commit
 from ledger.service.errors import Conflict, InvalidInput, NotFound
 from ledger.service.rules.contribution import month_rows
 from ledger.service.rules.versions import parsed_ruleset, version_in_force
@@ -48,6 +50,7 @@ def credit_terms(session: Session, resident: str, asked_by: str, now: datetime,
                          ruleset_version=state.version,
                          ruleset_sha256=state.row.document_sha256, asked_by=asked_by,
                          asked_at=now, answer=answer))
+    count_on_commit(session, DECISIONS.inc)
     return {**answer, "decision_id": decision_id}
 
 

@@ -1,0 +1,131 @@
+"""/metrics under gunicorn with two workers (SPEC §15): each worker counts the requests it
+answers in its own files (prometheus_client's multiprocess mode), and a scrape, whichever
+worker answers it, adds up all of them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from ledger.bootstrap import build
+from tests.api.support import create_tokens
+from tests.conftest import make_settings
+from tests.ops.support import HTTP_COUNT, parse, value
+from tests.support import TEST_PEPPER
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCALHOST = "127.0.0.1"
+WORKERS = 2
+BATCH = 20
+BATCHES_MAX = 50
+CLIENT_THREADS = 8  # several at once, so that a busy worker leaves some to the other
+READY_TIMEOUT_S = 60.0
+SCRAPES = 4
+HEALTHZ = {"route": "/healthz", "method": "GET", "status": "200"}
+
+
+@pytest.fixture
+def served(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    """gunicorn with two workers on a SQLite ledger; its base URL, a monitor's token and the
+    metrics directory."""
+    settings = make_settings(sqlite_url, tmp_path=tmp_path)
+    ledger = build(settings)
+    try:
+        monitor = create_tokens(ledger.sessions).by_role["monitor"]
+        ledger.ledger_key()  # made once here, not by two workers at once
+    finally:
+        ledger.close()
+    metrics_directory = tmp_path / "metrics"
+    metrics_directory.mkdir()  # as docker-compose's tmpfs
+    (metrics_directory / "counter_1.db").write_bytes(b"")  # a previous run's, to be removed
+    port = _free_port()
+    environment = {**os.environ, "PYTHONPATH": str(ROOT),
+                   "POINTSLEDGER_DATABASE_URL": sqlite_url,
+                   "POINTSLEDGER_RESIDENT_PEPPER": TEST_PEPPER,
+                   "POINTSLEDGER_LEDGER_KEY_FILE": str(settings.ledger_key_file),
+                   "PROMETHEUS_MULTIPROC_DIR": str(metrics_directory)}
+    environment.pop("POINTSLEDGER_AMQP_URL", None)
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"{LOCALHOST}:{port}",
+               "--workers", str(WORKERS), "--config", "python:ledger.gunicorn_config",
+               "--logger-class", "ledger.api.gunicorn_logging.RedactingLogger",
+               "--chdir", str(ROOT), "wsgi:app"]
+    with (tmp_path / "gunicorn.log").open("w+") as log:
+        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            base_url = f"http://{LOCALHOST}:{port}"
+            _wait_until_ready(process, base_url, log)
+            yield base_url, monitor, metrics_directory
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_requests_answered_by_two_workers_add_up(served: tuple[str, str, Path]) -> None:
+    base_url, monitor, metrics_directory = served
+
+    # A worker that timed a request has a file of its own: send until both have answered
+    # (the second may still be loading the app when the first is ready).
+    sent = 0
+    with ThreadPoolExecutor(CLIENT_THREADS) as pool:
+        for _ in range(BATCHES_MAX):
+            statuses = list(pool.map(lambda _: _get(base_url + "/healthz"), range(BATCH)))
+            assert statuses == [200] * BATCH
+            sent += BATCH
+            if len(list(metrics_directory.glob("histogram_*.db"))) == WORKERS:
+                break
+    assert len(list(metrics_directory.glob("histogram_*.db"))) == WORKERS
+    assert not (metrics_directory / "counter_1.db").exists()
+
+    for _ in range(SCRAPES):  # whichever worker answers, the sum is the same
+        samples = parse(_scrape(base_url, monitor))
+        assert value(samples, HTTP_COUNT, **HEALTHZ) == sent
+
+
+def _get(url: str, token: str | None = None) -> int:
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+                                timeout=10) as answer:
+        status: int = answer.status
+        return status
+
+
+def _scrape(base_url: str, token: str) -> str:
+    request = urllib.request.Request(base_url + "/metrics",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        text: str = answer.read().decode("utf-8")
+        return text
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOCALHOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: object) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"gunicorn exited with {process.returncode}"
+        try:
+            if _get(base_url + "/readyz") == 200:  # not the route counted below
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+    pytest.fail(f"gunicorn did not answer within {READY_TIMEOUT_S:.0f} s")
