@@ -2,7 +2,7 @@
 elsewhere, so that the thresholds can be tested at their edges without a database or a broker.
 
 A checkpoint is stale when an entry has waited longer than CHECKPOINT_WAIT_MAX_S without one
-covering it: the checkpointer signs growth within its interval (a minute by default), so five
+covering it: the checkpointer signs growth within its interval (10 s by default), so five
 minutes means it stopped. Measuring from the oldest unsigned entry, rather than from the last
 checkpoint's age, keeps a quiet ledger (no entries, an old checkpoint) and the first entry after
 a quiet hour (a new entry, an old checkpoint) from paging anybody. A witness is judged the same
