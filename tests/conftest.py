@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -133,3 +133,49 @@ def app(ledger: Ledger) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def backup(ledger: Ledger, database_url: str, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Takes a copy of the ledger's database as it is now (what a nightly backup holds) and
+    returns its URL; the copies are dropped after the test."""
+    made: list[str] = []
+
+    def take() -> str:
+        ledger.engine.dispose()  # PostgreSQL copies a database nobody is connected to
+        if database_url.startswith("sqlite"):
+            copy = tmp_path / f"backup-{len(made)}.sqlite3"
+            shutil.copyfile(str(make_url(database_url).database), copy)
+            url = f"sqlite:///{copy}"
+        else:
+            name = unique_name("pl_backup")
+            with _admin_connection() as connection:
+                connection.execute(
+                    f'CREATE DATABASE "{name}" TEMPLATE "{make_url(database_url).database}"')
+            url = _database_url(name)
+        made.append(url)
+        return url
+
+    yield take
+    for url in made:
+        if url.startswith("postgresql"):
+            with _admin_connection() as connection:
+                connection.execute(
+                    f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+@pytest.fixture
+def broker_ledger(postgres_url: str, amqp_url: str, tmp_path: Path) -> Iterator[Ledger]:
+    built = build(make_settings(postgres_url, amqp_url, tmp_path))
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def broker_platform(broker_ledger: Ledger, amqp_url: str) -> PlatformFixture:
+    """A registered platform, and the topology `pointsledger amqp setup` declares for it."""
+    from tests.amqp.support import declare  # pika only for the tests that need a broker
+
+    platform = register_platform(broker_ledger.sessions)
+    declare(amqp_url, [platform.code])
+    return platform

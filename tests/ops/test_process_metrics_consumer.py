@@ -3,26 +3,23 @@ by platform and outcome, and it says that it holds the consumer lock (SPEC §15)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.bootstrap import Ledger, build
+from ledger.bootstrap import Ledger
 from ledger.contract.signing import EventSigner
 from tests.amqp.support import (
     ConsumerProcess,
     Published,
     consumer_environment,
-    declare,
     entries,
     publish,
     rejections,
     running_consumer,
     wait_until,
 )
-from tests.conftest import make_settings
 from tests.ops.process_metrics_support import (
     METRICS_AT,
     assert_labels_clean,
@@ -30,7 +27,7 @@ from tests.ops.process_metrics_support import (
     scrape,
     series,
 )
-from tests.support import RESIDENT_A, PlatformFixture, register_platform
+from tests.support import RESIDENT_A, PlatformFixture
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 
@@ -39,18 +36,6 @@ HANDLED_TIMEOUT_S = 60.0
 ID_NUMBER_AS_PLATFORM = "11010519491231002X"
 
 
-@pytest.fixture
-def broker_ledger(postgres_url: str, amqp_url: str, tmp_path: Path) -> Iterator[Ledger]:
-    built = build(make_settings(postgres_url, amqp_url, tmp_path))
-    yield built
-    built.close()
-
-
-@pytest.fixture
-def broker_platform(broker_ledger: Ledger, amqp_url: str) -> PlatformFixture:
-    platform = register_platform(broker_ledger.sessions)
-    declare(amqp_url, [platform.code])
-    return platform
 
 
 def metrics_url(consumer: ConsumerProcess) -> str:

@@ -4,20 +4,17 @@ RabbitMQ, dead letters and a broker that cannot be reached each named as a probl
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pika
 import pytest
 
-from ledger.bootstrap import Ledger, build
+from ledger.bootstrap import Ledger
 from ledger.runtime.topology import DEAD_EXCHANGE, connection_parameters
 from ledger.service.checkpoints import CheckpointPolicy
 from ledger.service.status import gather_status
 from ledger.worker.checkpointer import Checkpointer
-from tests.amqp.support import declare
-from tests.conftest import make_settings
 from tests.ledger.helpers import invoke
 from tests.support import PlatformFixture, register_platform
 
@@ -31,19 +28,6 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # anything a command writes to var/ stays in the test's directory
 
 
-@pytest.fixture
-def broker_ledger(postgres_url: str, amqp_url: str, tmp_path: Path) -> Iterator[Ledger]:
-    built = build(make_settings(postgres_url, amqp_url, tmp_path))
-    yield built
-    built.close()
-
-
-@pytest.fixture
-def broker_platform(broker_ledger: Ledger, amqp_url: str) -> PlatformFixture:
-    """A registered platform, and the topology `pointsledger amqp setup` declares for it."""
-    platform = register_platform(broker_ledger.sessions)
-    declare(amqp_url, [platform.code])
-    return platform
 
 
 def dead_letter(amqp_url: str) -> None:

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from ledger.bootstrap import Ledger, build
 from ledger.cli.main import cli
@@ -24,10 +22,9 @@ from ledger.service import administration
 from ledger.service.tree import grow_tree
 from tests.api.log_support import record, sign_checkpoints, vkey
 from tests.api.support import create_tokens
-from tests.conftest import _admin_connection, _database_url
 from tests.console.support import LiveServer, live_server
 from tests.ledger.test_merkle_tree import recomputed_leaf_hashes
-from tests.support import PlatformFixture, unique_name
+from tests.support import PlatformFixture
 
 
 @pytest.fixture
@@ -91,46 +88,19 @@ def test_an_entry_altered_with_the_triggers_disabled_fails_the_full_audit(
     assert re.search(r"\bseq 4\b", result.output), result.output
 
 
-@pytest.fixture
-def backup_urls() -> Iterator[list[str]]:
-    made: list[str] = []
-    yield made
-    for url in made:
-        if url.startswith("postgresql"):
-            with _admin_connection() as connection:
-                connection.execute(
-                    f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-
-
-def backup_of(ledger: Ledger, database_url: str, tmp_path: Path, made: list[str]) -> str:
-    ledger.engine.dispose()
-    if database_url.startswith("sqlite"):
-        copy = tmp_path / "backup.sqlite3"
-        shutil.copyfile(str(make_url(database_url).database), copy)
-        url = f"sqlite:///{copy}"
-    else:
-        name = unique_name("pl_backup")
-        with _admin_connection() as connection:
-            connection.execute(
-                f'CREATE DATABASE "{name}" TEMPLATE "{make_url(database_url).database}"')
-        url = _database_url(name)
-    made.append(url)
-    return url
-
-
 def test_a_database_restored_from_an_older_backup_fails_the_audit(
-        ledger: Ledger, platform: PlatformFixture, database_url: str, tmp_path: Path,
-        backup_urls: list[str]) -> None:
+        ledger: Ledger, platform: PlatformFixture, tmp_path: Path,
+        backup: Callable[[], str]) -> None:
     record(ledger, platform, 3)
     sign_checkpoints(ledger)
-    backup = backup_of(ledger, database_url, tmp_path, backup_urls)
+    copy = backup()
     record(ledger, platform, 2)
     sign_checkpoints(ledger)
     with live_server(ledger) as original:
         kept = audit(original.url, vkey(ledger), tmp_path / "state")
     assert kept.exit_code == 0, kept.output  # the auditor keeps the checkpoint of size 5
 
-    restored = build(replace(ledger.settings, database_url=backup))
+    restored = build(replace(ledger.settings, database_url=copy))
     try:
         record(restored, platform, 4)
         sign_checkpoints(restored)  # size 7, consistent with all the backup knows

@@ -6,17 +6,15 @@ like; a witness that cosigned a larger history refuses every checkpoint that con
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, text
-from sqlalchemy.engine import make_url
 
 from ledger.bootstrap import Ledger, build
 from ledger.infra.db.models import CheckpointRow, LedgerEntryRow, MerkleTile, WitnessCosignature
@@ -24,9 +22,8 @@ from ledger.infra.db.tree_store import LEDGER_LOG, TileStore
 from ledger.service.checkpoints import log_signer
 from ledger.service.tree import grow_tree
 from ledger.service.witnesses import add_witness
-from tests.conftest import _admin_connection, _database_url
 from tests.ledger.test_merkle_tree import recomputed_leaf_hashes
-from tests.support import PlatformFixture, unique_name
+from tests.support import PlatformFixture
 from tests.worker.test_witness_asking import asker, cosigned_sizes, record, sign
 
 POINTSLEDGER = str(Path(sys.executable).parent / "pointsledger")
@@ -71,35 +68,6 @@ def township_witness(ledger: Ledger, tmp_path: Path) -> Iterator[RunningWitness]
         assert process.wait(timeout=START_TIMEOUT_S) == 0
 
 
-@pytest.fixture
-def backups(ledger: Ledger, database_url: str, tmp_path: Path) -> Iterator[list[str]]:
-    """Database URLs of the backups `take_backup` made, dropped afterwards."""
-    made: list[str] = []
-    yield made
-    for url in made:
-        if url.startswith("postgresql"):
-            with _admin_connection() as connection:
-                connection.execute(
-                    f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-
-
-def take_backup(ledger: Ledger, database_url: str, tmp_path: Path, backups: list[str]) -> str:
-    """A copy of the database as it is now: what a nightly backup holds."""
-    ledger.engine.dispose()  # PostgreSQL copies a database nobody is connected to
-    if database_url.startswith("sqlite"):
-        copy = tmp_path / f"backup-{len(backups)}.sqlite3"
-        shutil.copyfile(str(make_url(database_url).database), copy)
-        url = f"sqlite:///{copy}"
-    else:
-        name = unique_name("pl_backup")
-        with _admin_connection() as connection:
-            connection.execute(
-                f'CREATE DATABASE "{name}" TEMPLATE "{make_url(database_url).database}"')
-        url = _database_url(name)
-    backups.append(url)
-    return url
-
-
 def witnessed(ledger: Ledger, platform: PlatformFixture, witness: RunningWitness,
               sizes: tuple[int, ...]) -> None:
     """Record up to each size, sign it, and have the witness cosign it."""
@@ -114,10 +82,9 @@ def witnessed(ledger: Ledger, platform: PlatformFixture, witness: RunningWitness
 
 def test_a_database_restored_from_an_older_backup_and_appended_to_is_refused(
         ledger: Ledger, platform: PlatformFixture, township_witness: RunningWitness,
-        database_url: str, tmp_path: Path, backups: list[str],
-        caplog: pytest.LogCaptureFixture) -> None:
+        backup: Callable[[], str], caplog: pytest.LogCaptureFixture) -> None:
     witnessed(ledger, platform, township_witness, (3,))
-    backup = take_backup(ledger, database_url, tmp_path, backups)
+    copy = backup()
     record(ledger, platform, 2)
     sign(ledger)
     asker(ledger, "guali").ask_round()
@@ -125,7 +92,7 @@ def test_a_database_restored_from_an_older_backup_and_appended_to_is_refused(
 
     # The bank's database is lost and restored from the backup of size 3; the ledger carries
     # on, and its next checkpoint (size 7) is consistent with everything the backup knows.
-    restored = build(replace(ledger.settings, database_url=backup))
+    restored = build(replace(ledger.settings, database_url=copy))
     try:
         record(restored, platform, 4)
         assert sign(restored).size == 7
