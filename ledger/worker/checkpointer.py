@@ -13,8 +13,11 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ledger.bootstrap import Ledger
 from ledger.infra.db.models import CheckpointRow
+from ledger.runtime.retry import Outage
 from ledger.service.checkpoints import (
     LOGS,
     CheckpointPolicy,
@@ -22,6 +25,7 @@ from ledger.service.checkpoints import (
     log_signer,
     sign_if_due,
 )
+from ledger.worker.ingestion import database_unavailable
 from ledger.worker.stopping import StopRequest
 from ledger.worker.witness_asking import AskingPolicy, WitnessAsking
 
@@ -45,6 +49,9 @@ class Checkpointer:
     asking: AskingPolicy | None = None
     # The logs whose tree contradicts their last checkpoint: said once, then retried quietly.
     _refused: set[str] = field(default_factory=set)
+    _outage: Outage = field(default_factory=lambda: Outage(
+        log, "the database is unavailable (%s): checkpoints wait until it is back",
+        "the database is back after %.0f s: signing again"))
 
     def sign_due(self) -> list[CheckpointRow]:
         """One round: each log's checkpoint if due; the checkpoints signed."""
@@ -73,14 +80,26 @@ class Checkpointer:
         witnesses = WitnessAsking(self.ledger, asking, self.stop)
         try:
             while not self.stop.requested:
-                self.sign_due()
-                witnesses.start_new()
+                self.round(witnesses)
                 self.stop.sleep(self.policy.poll_s)
         finally:
             self.stop.request()  # also when signing failed: the asking threads end with it
             waiting = witnesses.join()
             if waiting:
                 log.info("stopped while waiting on witness %s", ", ".join(waiting))
+
+    def round(self, witnesses: WitnessAsking) -> None:
+        """Sign what is due and start asking new witnesses; a database that cannot be reached
+        is waited out (said once as it begins and once as it ends), never the end of the run."""
+        try:
+            self.sign_due()
+            witnesses.start_new()
+        except SQLAlchemyError as error:
+            if not database_unavailable(error):
+                raise
+            self._outage.failed(error, self.policy.poll_s)
+        else:
+            self._outage.over()
 
     def run_in_background(self) -> threading.Thread:
         """The embedded mode (`serve`, `demo`) appends in-process: sign beside it, in a daemon

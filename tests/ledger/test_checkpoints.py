@@ -43,6 +43,8 @@ from ledger.service.proofs import consistency, inclusion, inclusion_in_latest
 from ledger.service.tree import catch_up_audit_tree
 from ledger.service.witnesses import add_witness, record_cosignature, witness_standings
 from ledger.worker.checkpointer import Checkpointer
+from ledger.worker.witness_asking import AskingPolicy, WitnessAsking
+from tests.api.support import dead_ledger
 from tests.conftest import make_settings
 from tests.ledger.helpers import invoke
 from tests.ledger.test_merkle_tree import recomputed_leaf_hashes
@@ -307,3 +309,17 @@ def test_a_bulk_loaded_trail_gets_its_tree(ledger: Ledger, monkeypatch: pytest.M
         administration.add_branch(session, "test", "BR5", "支行", NOW)
     with ledger.sessions() as session:
         assert verify_audit_trail(session).intact
+
+
+def test_the_checkpointer_waits_out_a_database_it_cannot_reach(
+        ledger: Ledger, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    unreachable = dead_ledger(ledger, tmp_path)
+    try:
+        checkpointer = Checkpointer(unreachable, ALWAYS)
+        asking = WitnessAsking(unreachable, AskingPolicy(poll_s=0.05), checkpointer.stop)
+        checkpointer.round(asking)  # neither raises nor ends the run
+        checkpointer.round(asking)
+    finally:
+        unreachable.close()
+    said = [r.getMessage() for r in caplog.records if "database is unavailable" in r.getMessage()]
+    assert len(said) == 1
