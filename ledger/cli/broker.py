@@ -13,6 +13,7 @@ import pika
 import pika.exceptions
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from prometheus_client import REGISTRY
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.bootstrap import Ledger
@@ -34,6 +35,7 @@ from ledger.service import registry
 from ledger.settings import Settings
 from ledger.worker.ingestion import database_unavailable
 from ledger.worker.loop import LedgerConsumer
+from ledger.worker.queue_gauges import QueueGauges
 from ledger.worker.verifying import StageOneAhead
 
 log = logging.getLogger(__name__)
@@ -102,9 +104,11 @@ def consume(metrics_listen: tuple[str, int] | None) -> None:
     quiet_broker_client_logs()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     settings, amqp_url = broker_settings()
-    start_metrics(metrics_listen)
+    metrics = start_metrics(metrics_listen)
     with ledger_context() as ledger:
         _require_current_schema(ledger)
+        if metrics is not None:
+            REGISTRY.register(QueueGauges(amqp_url, lambda: platform_codes(ledger)))
         stage_one = StageOneAhead(ledger.ingestor, ledger.clock, settings.clock_skew_s)
         consumer = LedgerConsumer(amqp_url, ledger.ingestor, lambda: platform_codes(ledger),
                                   stage_one, ConsumerLock(ledger.engine))

@@ -6,8 +6,9 @@ Labels are platform codes, outcomes, reasons, branch codes, witness names, route
 methods and statuses: never a resident, an ID number or a token (tests/ops check the values).
 Under gunicorn the API's workers write to PROMETHEUS_MULTIPROC_DIR (prometheus_client's
 multiprocess mode, set before this module is imported); other processes keep their own registry.
-Gauges read from the database at scrape time (the head, gaps, the checkpoint's age…) are not
-declared here but by the collector that reads them; their names are in SCRAPED_GAUGES.
+Gauges read at scrape time from the database (the head, gaps, the checkpoint's age…) or the
+broker (the queues' depths) are not declared here but by the collector that reads them; their
+names are in SCRAPED_GAUGES.
 """
 
 from __future__ import annotations
@@ -57,13 +58,20 @@ WITNESS_REQUESTS = Counter("pointsledger_witness_requests_total",
 
 # 1 when a scrape could not read the database (the gauges below are then missing), else 0.
 SCRAPE_ERRORS = "pointsledger_scrape_errors"
-# Read from the database when scraped (the API's collector), not counted by a process.
+# Read from the broker when the consumer is scraped (ledger.worker.queue_gauges): the messages
+# ready in each of the ledger's queues, and 1 when the broker did not answer the scrape.
+QUEUE_MESSAGES = "pointsledger_queue_messages"
+BROKER_SCRAPE_ERRORS = "pointsledger_broker_scrape_errors"
+# Read when scraped (the API's collector from the database, the consumer's from the broker),
+# not counted by a process.
 SCRAPED_GAUGES = (
     "pointsledger_ledger_head_seq",
     "pointsledger_platform_gaps",
     "pointsledger_checkpoint_age_seconds",
     "pointsledger_notices_pending",
     SCRAPE_ERRORS,
+    QUEUE_MESSAGES,
+    BROKER_SCRAPE_ERRORS,
 )
 
 

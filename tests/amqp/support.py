@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.contract.signing import SignedEvent
 from ledger.infra.db.models import LedgerEntryRow, Rejection
 from ledger.runtime.pipelined import OutgoingMessage, publish_pipelined
-from ledger.runtime.topology import connection_parameters, declare_topology
+from ledger.runtime.topology import DEAD_EXCHANGE, connection_parameters, declare_topology
 from tests.support import POSTGRES_ADMIN_URL, TEST_PEPPER, rabbitmqctl
 
 CONSUMER_COMMAND = (sys.executable, "-c", "from ledger.cli.main import main; main()", "consume")
@@ -76,6 +76,21 @@ def publish(amqp_url: str, events: Sequence[Published], platform: str = "lijiayu
                         event.signed.body, event.signed.headers)
         for event in events
     ])
+
+
+def dead_letter(amqp_url: str, count: int = 1) -> None:
+    """What the broker does with a message the consumer failed DELIVERY_LIMIT times: it goes
+    to the dead-letter exchange, and waits in pointsledger.dead."""
+    connection = pika.BlockingConnection(connection_parameters(amqp_url, "test"))
+    try:
+        channel = connection.channel()
+        channel.confirm_delivery()
+        for _ in range(count):
+            channel.basic_publish(DEAD_EXCHANGE, "lijiayuan.points.awarded", b"{}",
+                                  pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent),
+                                  mandatory=True)
+    finally:
+        connection.close()
 
 
 def ready_messages(amqp_url: str, queue: str) -> int:

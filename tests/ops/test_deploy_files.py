@@ -79,6 +79,9 @@ def test_the_alerts_cover_what_an_operator_must_hear_about() -> None:
                    "pointsledger_http_request_duration_seconds_bucket",
                    "pointsledger_http_request_duration_seconds_count"):
         assert metric in named, f"no alert watches {metric}"
+    # The issue's own words: dead letters page a person.
+    dead = [rule for rule in _rules() if 'queue="pointsledger.dead"' in rule["expr"]]
+    assert dead and dead[0]["labels"]["severity"] == "page"
 
 
 def test_every_alert_says_what_happened_and_waits_before_firing() -> None:

@@ -1,5 +1,6 @@
 """`pointsledger consume --metrics-listen`: the consumer's counters equal the events it handled,
-by platform and outcome, and it says that it holds the consumer lock (SPEC §15)."""
+by platform and outcome; it says that it holds the consumer lock, and how many messages wait in
+each queue, dead letters among them (SPEC §15)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.amqp.support import (
     ConsumerProcess,
     Published,
     consumer_environment,
+    dead_letter,
     entries,
     publish,
     rejections,
@@ -70,6 +72,7 @@ def test_the_consumers_counters_equal_the_events_it_handled_by_outcome(
                    "the four refused events to be kept")
         wait_until(lambda: sum(series(scrape(url), "pointsledger_events_total").values()) >= 10,
                    HANDLED_TIMEOUT_S, "ten events counted")
+        dead_letter(amqp_url, count=2)  # two messages the consumer gave up on (SPEC §5)
         samples = scrape(url)
 
     assert series(samples, "pointsledger_events_total") == {
@@ -87,4 +90,11 @@ def test_the_consumers_counters_equal_the_events_it_handled_by_outcome(
     assert entries(broker_ledger.sessions) == 5
     assert series(samples, "pointsledger_consumer_lock_held") == {labels(): 1}
     assert samples["pointsledger_consumer_batch_seconds_count"][labels()] >= 2
+    # Read from the broker as it is scraped: what pages a person about dead letters.
+    assert samples["pointsledger_queue_messages"] == {
+        labels(queue="pointsledger.ledger"): 0,
+        labels(queue="pointsledger.dead"): 2,
+        labels(queue=f"pointsledger.outbound.{platform.code}"): 0,
+    }
+    assert samples["pointsledger_broker_scrape_errors"] == {labels(): 0}
     assert_labels_clean(samples, fed=(ID_NUMBER_AS_PLATFORM, RESIDENT_A))

@@ -7,14 +7,13 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pika
 import pytest
 
 from ledger.bootstrap import Ledger
-from ledger.runtime.topology import DEAD_EXCHANGE, connection_parameters
 from ledger.service.checkpoints import CheckpointPolicy
 from ledger.service.status import gather_status
 from ledger.worker.checkpointer import Checkpointer
+from tests.amqp.support import dead_letter
 from tests.ledger.helpers import invoke
 from tests.support import PlatformFixture, register_platform
 
@@ -28,19 +27,6 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # anything a command writes to var/ stays in the test's directory
 
 
-
-
-def dead_letter(amqp_url: str) -> None:
-    """What the broker does with a message the consumer failed DELIVERY_LIMIT times."""
-    connection = pika.BlockingConnection(connection_parameters(amqp_url, "test"))
-    try:
-        channel = connection.channel()
-        channel.confirm_delivery()
-        channel.basic_publish(DEAD_EXCHANGE, "lijiayuan.points.awarded", b"{}",
-                              pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent),
-                              mandatory=True)
-    finally:
-        connection.close()
 
 
 def test_all_is_well_with_every_queue_empty(broker_ledger: Ledger, broker_platform: PlatformFixture,
