@@ -21,8 +21,9 @@ from ledger.runtime.topology import connection_parameters
 
 NOT_FOUND = 404
 
-# Each of the connection's waits: the TCP connect, a read, the whole handshake, a blocked
-# connection. A broker that answers at all answers a passive declare in milliseconds.
+# Each wait of connecting: the TCP connect (pika's socket_timeout), the whole connection
+# handshake (stack_timeout), and a connection the broker blocks on a resource alarm. A broker
+# that answers at all answers a passive declare in milliseconds.
 PROBE_TIMEOUT_S = 3.0
 
 
