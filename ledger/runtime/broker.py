@@ -8,11 +8,15 @@ from collections.abc import Mapping
 
 import pika
 import pika.exceptions
+from pika.adapters.utils.connection_workflow import AMQPConnectorStackTimeout
 
 CONTENT_TYPE = "application/json"
 
-# The connection or channel is unusable, or the broker refused a message.
-BROKER_ERRORS: tuple[type[BaseException], ...] = (pika.exceptions.AMQPError, OSError)
+# The connection or channel is unusable, or the broker refused a message. A broker that accepts
+# the TCP connection but never completes the AMQP handshake makes BlockingConnection raise the
+# connection workflow's own timeout, which is neither an AMQPError nor an OSError.
+BROKER_ERRORS: tuple[type[BaseException], ...] = (
+    pika.exceptions.AMQPError, OSError, AMQPConnectorStackTimeout)
 # The broker is there but will not let us in: wrong user or password, or no such vhost.
 ACCESS_REFUSED_ERRORS: tuple[type[BaseException], ...] = (
     pika.exceptions.ProbableAuthenticationError, pika.exceptions.ProbableAccessDeniedError)
@@ -32,6 +36,8 @@ def describe_broker_error(error: BaseException | None) -> str:
         return "the broker has blocked publishers (resource alarm)"
     if isinstance(error, pika.exceptions.ChannelClosedByBroker):
         return f"the broker closed the channel ({error.reply_code} {error.reply_text})"
+    if isinstance(error, AMQPConnectorStackTimeout):
+        return "the broker accepted the connection but did not complete the AMQP handshake in time"
     if isinstance(error, pika.exceptions.ConnectionClosedByBroker):
         return f"the broker closed the connection ({error.reply_code} {error.reply_text})"
     return f"the broker is not reachable ({type(error).__name__})"

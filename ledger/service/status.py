@@ -62,6 +62,7 @@ class LogStatus:
 @dataclass(frozen=True)
 class PlatformStatus:
     code: str
+    name: str  # as registered, for people; the code is what the ledger and its queues know
     last_seq: int
     gaps: list[tuple[int, int]]
     last_recorded_at: datetime | None
@@ -109,6 +110,7 @@ class Status:
             "notices": {"pending": self.notices_pending,
                         "oldest_age_s": self.age_s(self.oldest_notice_at)} if read else None,
             "platforms": {platform.code: {
+                "name": platform.name,
                 "last_seq": platform.last_seq,
                 "gaps": [[first, last] for first, last in platform.gaps],
                 "last_event_age_s": self.age_s(platform.last_recorded_at),
@@ -183,7 +185,8 @@ def _read_database(session: Session, embedded: bool, now: datetime) -> Status:
         lock_known=postgresql,
         lock_holder=consumer_lock_holder(session) if postgresql else None,
         notices_pending=int(pending), oldest_notice_at=oldest,
-        platforms=[PlatformStatus(p.code, p.last_seq, p.gaps, _last_recorded(session, p.code))
+        platforms=[PlatformStatus(p.code, p.name, p.last_seq, p.gaps,
+                                  _last_recorded(session, p.code))
                    for p in platform_overviews(session)])
 
 

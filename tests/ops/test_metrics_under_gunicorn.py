@@ -4,6 +4,7 @@ worker answers it, adds up all of them."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -21,6 +22,7 @@ import pytest
 from ledger.bootstrap import build
 from tests.api.support import create_tokens
 from tests.conftest import make_settings
+from tests.ops.gunicorn_live_gauge import WORKERS_ALIVE
 from tests.ops.support import HTTP_COUNT, parse, value
 from tests.support import TEST_PEPPER
 
@@ -39,6 +41,19 @@ HEALTHZ = {"route": "/healthz", "method": "GET", "status": "200"}
 def served(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     """gunicorn with two workers on a SQLite ledger; its base URL, a monitor's token and the
     metrics directory."""
+    with _gunicorn(sqlite_url, tmp_path, "ledger.gunicorn_config") as running:
+        yield running
+
+
+@pytest.fixture
+def served_with_a_live_gauge(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    """The same, each worker also setting tests.ops.gunicorn_live_gauge's livesum gauge."""
+    with _gunicorn(sqlite_url, tmp_path, "tests.ops.gunicorn_live_gauge") as running:
+        yield running
+
+
+@contextlib.contextmanager
+def _gunicorn(sqlite_url: str, tmp_path: Path, config: str) -> Iterator[tuple[str, str, Path]]:
     settings = make_settings(sqlite_url, tmp_path=tmp_path)
     ledger = build(settings)
     try:
@@ -57,7 +72,7 @@ def served(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
                    "PROMETHEUS_MULTIPROC_DIR": str(metrics_directory)}
     environment.pop("POINTSLEDGER_AMQP_URL", None)
     command = [sys.executable, "-m", "gunicorn", "--bind", f"{LOCALHOST}:{port}",
-               "--workers", str(WORKERS), "--config", "python:ledger.gunicorn_config",
+               "--workers", str(WORKERS), "--config", f"python:{config}",
                "--logger-class", "ledger.api.gunicorn_logging.RedactingLogger",
                "--chdir", str(ROOT), "wsgi:app"]
     with (tmp_path / "gunicorn.log").open("w+") as log:
@@ -78,22 +93,69 @@ def served(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
 def test_requests_answered_by_two_workers_add_up(served: tuple[str, str, Path]) -> None:
     base_url, monitor, metrics_directory = served
 
-    # A worker that timed a request has a file of its own: send until both have answered
-    # (the second may still be loading the app when the first is ready).
+    sent = _until_every_worker_answered(base_url, metrics_directory)
+    assert not (metrics_directory / "counter_1.db").exists()
+
+    for _ in range(SCRAPES):  # whichever worker answers, the sum is the same
+        samples = parse(_scrape(base_url, monitor))
+        assert value(samples, HTTP_COUNT, **HEALTHZ) == sent
+
+
+@pytest.mark.slow
+def test_a_killed_worker_is_forgotten_by_its_live_gauges_but_its_counts_stay(
+        served_with_a_live_gauge: tuple[str, str, Path]) -> None:
+    """A worker killed outright (SIGKILL, as the OOM killer does) runs no code of its own: only
+    the master's child_exit hook (ledger.gunicorn_config) can call mark_process_dead for it.
+
+    What that call removes are the dead pid's `gauge_live*_<pid>.db` files. The API itself has
+    no live gauge (all of ledger.runtime.metrics' gauges are `max`), so the workers here set
+    one (tests/ops/gunicorn_live_gauge.py): its sum counts the living workers only if the
+    master forgot the dead one. The requests the dead worker counted are history, not state:
+    its histogram file stays, and the scraped count of /healthz must not go down."""
+    base_url, monitor, metrics_directory = served_with_a_live_gauge
+    sent = _until_every_worker_answered(base_url, metrics_directory)
+    first_pids = _pids(metrics_directory, "histogram")
+    assert _pids(metrics_directory, "gauge_livesum") == first_pids
+    assert value(parse(_scrape(base_url, monitor)), WORKERS_ALIVE) == WORKERS
+    killed, survivor = sorted(first_pids)
+
+    os.kill(killed, signal.SIGKILL)
+
+    # gunicorn starts a worker in its place; once it has set its gauge, the master has long
+    # reaped the killed one (child_exit runs as it reaps, before it spawns the replacement).
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while len(_pids(metrics_directory, "gauge_livesum") - first_pids) < 1:
+        assert time.monotonic() < deadline, "no worker replaced the one killed"
+        time.sleep(0.1)
+    live = _pids(metrics_directory, "gauge_livesum")
+    assert killed not in live and survivor in live
+    assert killed in _pids(metrics_directory, "histogram")  # its counts are kept
+    for _ in range(SCRAPES):  # whichever worker answers, the killed one is not alive in it
+        samples = parse(_scrape(base_url, monitor))
+        assert value(samples, WORKERS_ALIVE) == WORKERS
+        assert value(samples, HTTP_COUNT, **HEALTHZ) == sent
+
+
+def _until_every_worker_answered(base_url: str, metrics_directory: Path) -> int:
+    """How many /healthz requests it took until each worker had answered one: a worker that
+    timed a request has a histogram file of its own (the second may still be loading the app
+    when the first is ready)."""
     sent = 0
     with ThreadPoolExecutor(CLIENT_THREADS) as pool:
         for _ in range(BATCHES_MAX):
             statuses = list(pool.map(lambda _: _get(base_url + "/healthz"), range(BATCH)))
             assert statuses == [200] * BATCH
             sent += BATCH
-            if len(list(metrics_directory.glob("histogram_*.db"))) == WORKERS:
+            if len(_pids(metrics_directory, "histogram")) == WORKERS:
                 break
-    assert len(list(metrics_directory.glob("histogram_*.db"))) == WORKERS
-    assert not (metrics_directory / "counter_1.db").exists()
+    assert len(_pids(metrics_directory, "histogram")) == WORKERS
+    return sent
 
-    for _ in range(SCRAPES):  # whichever worker answers, the sum is the same
-        samples = parse(_scrape(base_url, monitor))
-        assert value(samples, HTTP_COUNT, **HEALTHZ) == sent
+
+def _pids(metrics_directory: Path, kind: str) -> set[int]:
+    """The processes that wrote metric files of a kind (`histogram`, `gauge_livesum`, …):
+    prometheus_client names each file <kind>_<pid>.db."""
+    return {int(path.stem.rsplit("_", 1)[1]) for path in metrics_directory.glob(f"{kind}_*.db")}
 
 
 def _get(url: str, token: str | None = None) -> int:

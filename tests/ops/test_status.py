@@ -73,6 +73,7 @@ def test_all_is_well_exits_0_with_every_fact(ledger: Ledger, platform: PlatformF
     assert document["queues"] is None  # embedded: no broker
     assert document["notices"] == {"pending": 0, "oldest_age_s": None}
     lijiayuan = document["platforms"]["lijiayuan"]
+    assert lijiayuan["name"] == "沥家园"  # as registered (tests/support.py register_platform)
     assert lijiayuan["last_seq"] == 3 and lijiayuan["gaps"] == []
     assert 0 <= lijiayuan["last_event_age_s"] < 60
     assert document["witnesses"] == {"ledger": {}, "audit": {}}

@@ -4,6 +4,7 @@ RabbitMQ, dead letters and a broker that cannot be reached each named as a probl
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,11 +16,15 @@ from ledger.service.status import gather_status
 from ledger.worker.checkpointer import Checkpointer
 from tests.amqp.support import dead_letter
 from tests.ledger.helpers import invoke
+from tests.silent_broker import silent_broker
 from tests.support import PlatformFixture, register_platform
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 
 QUEUES = ["pointsledger.ledger", "pointsledger.dead", "pointsledger.outbound.lijiayuan"]
+# Far above the probe's bound (ledger.infra.amqp.queue_depths.PROBE_TIMEOUT_S, 3 s) and below
+# the 15 s a consumer's connection waits for a handshake: a test that fails rather than hangs.
+ANSWER_WITHIN_S = 12.0
 
 
 @pytest.fixture(autouse=True)
@@ -92,3 +97,24 @@ def test_without_the_database_the_broker_is_still_asked(
     assert document["queues"] == {"pointsledger.ledger": 0, "pointsledger.dead": 1}
     assert [sentence.split(":")[0] for sentence in document["problems"]] == [
         "the database cannot be reached or read", "1 message(s) wait in pointsledger.dead"]
+
+
+def test_a_broker_that_accepts_but_never_answers_is_unreachable_within_seconds(
+        broker_ledger: Ledger, broker_platform: PlatformFixture, postgres_url: str) -> None:
+    """The status pages ask the broker on every load: one that takes the connection and then
+    hangs must be reported, not wait out the connection timeouts of the consumer."""
+    with silent_broker() as broker:
+        started = time.monotonic()
+        result = invoke(postgres_url, "status", amqp_url=broker.url)
+        took_s = time.monotonic() - started
+        assert broker.accepted == 1  # it got as far as the handshake: not a refused port
+
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["queues"] is None
+    assert document["database"] == {"reachable": True}
+    assert document["platforms"]["lijiayuan"]["last_seq"] == 0  # the database's facts stand
+    assert document["problems"] == [
+        "the broker cannot be reached: the broker accepted the connection but did not complete "
+        "the AMQP handshake in time"]
+    assert took_s < ANSWER_WITHIN_S
