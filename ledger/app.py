@@ -7,12 +7,12 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from ledger.api import init_api
-from ledger.api.request_ids import init_request_ids
 from ledger.api.request_metrics import init_request_metrics
 from ledger.app_context import install
 from ledger.bootstrap import Ledger, build
 from ledger.console import init_console
 from ledger.domain.ports import EventQueue
+from ledger.runtime.wsgi_request_ids import init_request_ids
 
 # Bodies of JSON requests (other than events, which bound their own read) stay small.
 REQUEST_BODY_MAX_BYTES = 64 * 1024

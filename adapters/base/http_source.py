@@ -5,7 +5,8 @@ stored, retries recognized, records quarantined with their reasons). A body that
 platform should send is quarantined as a whole and answered 400 as problem JSON: kept, and the
 platform is told. A failure of the outbox itself is a 503: nothing was stored, send it again.
 One that will not pass by itself (adapters.base.failures) also stops the adapter, for its
-supervisor to restart it.
+supervisor to restart it. Every answer carries `X-Request-Id` (the platform's own when sane), and
+so do the log lines written while answering and the access line (SPEC §15).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from adapters.base.adapter import Notify
 from adapters.base.failures import AdapterFailed, described, is_transient
 from adapters.base.intake import Intake
 from adapters.base.records import NativeRecord
+from ledger.runtime.wsgi_request_ids import RequestIdAccessLogHandler, init_request_ids
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,7 @@ def problem(status: int, title: str, detail: str) -> Response:
 def webhook_app(platform: str, path: str, parse: Parse, intake: Intake,
                 notify: Notify, on_fatal: OnFatal | None = None) -> Flask:
     app = Flask(f"adapter-{platform}")
+    init_request_ids(app)
     app.config["MAX_CONTENT_LENGTH"] = BODY_SIZE_MAX_BYTES
 
     @app.post(path)
@@ -100,7 +103,8 @@ class HttpSource:
             stop.set()
 
         app = webhook_app(self._platform, self._path, self._parse, intake, notify, on_fatal)
-        server = make_server(self._host, self._port, app, threaded=True)
+        server = make_server(self._host, self._port, app, threaded=True,
+                             request_handler=RequestIdAccessLogHandler)
         self.bound_port = server.server_port
         log.info("adapter %s receives at http://%s:%d%s", self._platform, self._host,
                  server.server_port, self._path)

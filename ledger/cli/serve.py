@@ -5,7 +5,8 @@ werkzeug's handler waits on a socket without a timeout, so a client that sends l
 its Content-Length holds a thread forever; and after answering a request whose body it did not
 read (a 413, a 401), werkzeug drains the rest in reads of 10 MB that block until that much
 arrives, so one such client held its connection open forever. Ours gives every socket read a
-timeout and drains at most DRAIN_BYTES_MAX, one socket read at a time, before it closes.
+timeout and drains at most DRAIN_BYTES_MAX, one socket read at a time, before it closes. Its
+access lines carry the request id of the answer (SPEC §15), as gunicorn's do.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import logging
 from typing import TYPE_CHECKING
 
 import click
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from ledger.bootstrap import build
 from ledger.cli.common import expected_errors
 from ledger.contract.redaction import RedactingFilter
+from ledger.runtime.wsgi_request_ids import RequestIdAccessLogHandler
 from ledger.service.checkpoints import CheckpointPolicy
 from ledger.worker.checkpointer import Checkpointer
 
@@ -60,7 +62,7 @@ class _Drain(io.BufferedIOBase):
         self._stream.close()
 
 
-class BoundedRequestHandler(WSGIRequestHandler):
+class BoundedRequestHandler(RequestIdAccessLogHandler):
     timeout = READ_TIMEOUT_S  # socketserver sets it on the connection: every read is bounded
 
     def send_response(self, code: int, message: str | None = None) -> None:

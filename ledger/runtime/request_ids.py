@@ -17,7 +17,9 @@ from ledger.contract.redaction import redact
 
 REQUEST_ID_HEADER = "X-Request-Id"
 REQUEST_ID_LENGTH_MAX = 64
-_SANE = re.compile(rf"[A-Za-z0-9._-]{{1,{REQUEST_ID_LENGTH_MAX}}}")
+# What a sane id is made of (and what an answer's id always is).
+REQUEST_ID_PATTERN = rf"[A-Za-z0-9._-]{{1,{REQUEST_ID_LENGTH_MAX}}}"
+_SANE = re.compile(REQUEST_ID_PATTERN)
 # A mobile number is 11 digits, a bank card 16 to 19: digits alone (perhaps grouped), this
 # many, may be somebody's. (A run of digits inside a hexadecimal id is common and harmless.)
 _NUMBER_ALONE = re.compile(r"[0-9]{11,}")

@@ -1,18 +1,22 @@
 """The witness over HTTP: `POST /add-checkpoint` (C2SP tlog-witness), one thread a connection.
 
 Thin on purpose: it reads a bounded body and writes the `Witness`'s answer. Connections are
-kept alive (HTTP/1.1), as the spec asks, unless a request's body was left unread.
+kept alive (HTTP/1.1), as the spec asks, unless a request's body was left unread. Every answer
+carries `X-Request-Id` (the client's own when sane), and so does every line logged while
+answering (SPEC §15).
 """
 
 from __future__ import annotations
 
 import logging
+from contextvars import Token
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ledger.contract.witness_protocol import ADD_CHECKPOINT_PATH
 from ledger.runtime.metrics import WITNESS_REQUESTS
+from ledger.runtime.request_ids import REQUEST_ID_HEADER, current_request_id, request_id_for
 from ledger.witness.service import Answer, Witness, problem
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,28 @@ class WitnessRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = SOCKET_TIMEOUT_S
     server: WitnessServer
+    _request_id_token: Token[str | None] | None = None
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        finally:
+            # The next request on this connection is answered by this thread: no id may linger.
+            if self._request_id_token is not None:
+                current_request_id.reset(self._request_id_token)
+                self._request_id_token = None
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        if parsed:  # its headers are read: the request is named before it is answered
+            self._request_id_token = current_request_id.set(
+                request_id_for(self.headers.get(REQUEST_ID_HEADER)))
+        return parsed
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # Every answer, a refusal of a request too malformed to be named included.
+        super().send_response(code, message)
+        self.send_header(REQUEST_ID_HEADER, current_request_id.get() or request_id_for(None))
 
     def do_POST(self) -> None:
         if self.path != ADD_CHECKPOINT_PATH:

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from ledger.app import create_app
 from ledger.bootstrap import Ledger
 from ledger.domain.entry import LedgerEntry
+from ledger.runtime.request_ids import REQUEST_ID_HEADER
 from tests.api.support import (
     ID_NUMBER,
     FakeEventQueue,
@@ -61,6 +62,30 @@ def test_errors_are_documented_as_problem_details(client: FlaskClient) -> None:
     assert list(unauthorized["content"]) == ["application/problem+json"]
     assert {"type", "title", "status", "detail", "code", "errors"} <= set(
         document["components"]["schemas"]["Problem"]["properties"])
+
+
+def test_every_operation_takes_a_request_id_and_declares_it_on_every_answer(
+        client: FlaskClient) -> None:
+    """SPEC §15: every answer carries `X-Request-Id`; the client may name the request."""
+    document = client.get("/api/v1/openapi.json").json
+    components = document["components"]
+    parameter = {"$ref": f"#/components/parameters/{REQUEST_ID_HEADER}"}
+    header = {"$ref": f"#/components/headers/{REQUEST_ID_HEADER}"}
+    request_parameter = components["parameters"][REQUEST_ID_HEADER]
+    assert {key: request_parameter[key] for key in ("in", "name", "required", "schema")} == {
+        "in": "header", "name": REQUEST_ID_HEADER, "required": False,
+        "schema": {"type": "string"}}
+    assert re.fullmatch(components["headers"][REQUEST_ID_HEADER]["schema"]["pattern"],
+                        client.get("/healthz").headers[REQUEST_ID_HEADER])
+    operations = [operation for path in document["paths"].values()
+                  for method, operation in path.items() if method != "parameters"]
+    assert len(operations) > 50
+    for operation in operations:
+        assert parameter in operation["parameters"], operation["summary"]
+        for response in operation["responses"].values():
+            if "$ref" in response:
+                response = components["responses"][response["$ref"].rsplit("/", 1)[1]]
+            assert response["headers"][REQUEST_ID_HEADER] == header, operation["summary"]
 
 
 def test_healthz_answers_without_dependencies(client: FlaskClient) -> None:

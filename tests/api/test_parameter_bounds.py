@@ -24,13 +24,17 @@ PATH_VALUES = {"resident": RESIDENT_A, "branch": BRANCH, "sku": "RICE", "platfor
 
 
 def _operations(client: FlaskClient) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Each operation, with its path's parameters and its own, those shared among the
+    components (the request id) written out."""
     document = client.get(f"{API}/openapi.json").json
+    shared = document["components"]["parameters"]
     for path, item in document["paths"].items():
         for method, operation in item.items():
             if method != "parameters":
-                yield method.upper(), path, {**operation,
-                                             "parameters": [*item.get("parameters", []),
-                                                            *operation.get("parameters", [])]}
+                parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
+                yield method.upper(), path, {**operation, "parameters": [
+                    shared[parameter["$ref"].rsplit("/", 1)[1]] if "$ref" in parameter
+                    else parameter for parameter in parameters]}
 
 
 def _url(path: str, integers: dict[str, str]) -> str:

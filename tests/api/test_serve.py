@@ -1,4 +1,5 @@
-"""`pointsledger serve` and `wsgi:app`: the API as an operator starts it."""
+"""`pointsledger serve` and `wsgi:app`: the API as an operator starts it (its access lines
+redacted and carrying the request ids of the answers)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from flask import Flask
 
 from ledger.cli.serve import READ_TIMEOUT_S, development_server
 from ledger.contract.personal_data import mask_id_numbers
+from ledger.runtime.log_format import JSON, TEXT
+from ledger.runtime.request_ids import REQUEST_ID_HEADER
 from tests.api.support import ID_NUMBER, Tokens, bearer
 from tests.support import TEST_PEPPER
 
@@ -117,6 +120,43 @@ def test_gunicorn_as_deployed_keeps_secrets_out_of_its_access_log(tmp_path: Path
                        "--logger-class", "ledger.api.gunicorn_logging.RedactingLogger",
                        "--chdir", str(REPOSITORY), "wsgi:app"], port, tmp_path)
     _assert_nothing_careless_is_logged(log)
+
+
+def _answered_request_id(url: str, headers: dict[str, str]) -> str:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+                                timeout=5) as response:
+        request_id: str = response.headers[REQUEST_ID_HEADER]
+        return request_id
+
+
+@pytest.mark.parametrize("log_format", [TEXT, JSON])
+def test_serves_access_lines_carry_the_request_id_of_the_answer(tmp_path: Path,
+                                                                log_format: str) -> None:
+    """werkzeug writes its access line after the request has left the app: the line carries
+    the id the answer did, whether the client named the request or not."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from ledger.cli.main import main; main()",
+         "serve", "--host", "127.0.0.1", "--port", str(port)], cwd=tmp_path,
+        env={**_environment(tmp_path), "POINTSLEDGER_LOG_FORMAT": log_format},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        _started(server, port)
+        url = f"http://127.0.0.1:{port}/readyz"
+        expected = [_answered_request_id(url, {REQUEST_ID_HEADER: "counter-7.42"}),
+                    _answered_request_id(url, {})]
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=10)
+    assert expected[0] == "counter-7.42" and len(expected[1]) == 32
+    access_line = '"GET /readyz HTTP/1.1" 200'
+    if log_format == JSON:
+        events = [json.loads(line) for line in output.decode().splitlines() if line[:1] == "{"]
+        assert [event["request_id"] for event in events
+                if access_line in event["msg"]] == expected
+    else:
+        lines = [line for line in output.decode().splitlines() if access_line in line]
+        assert [line.split(" werkzeug request_id=")[1].split(":")[0] for line in lines] == expected
 
 
 def test_serve_refuses_a_bad_port() -> None:
