@@ -18,6 +18,7 @@ from ledger.app import create_app
 from ledger.bootstrap import Ledger, build
 from ledger.infra.db.migrate import upgrade
 from ledger.settings import Settings
+from tests.pools import Pool
 from tests.support import (
     AMQP_BASE_URL,
     POSTGRES_ADMIN_URL,
@@ -63,14 +64,31 @@ def postgres_template() -> Iterator[str]:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def database_pool(postgres_template: str) -> Iterator[Pool]:
+    """Clones of the template, made ahead and dropped behind the tests (tests/pools.py)."""
+
+    def make() -> str:
+        name = unique_name("pl_test")
+        with _admin_connection() as connection:
+            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
+        return name
+
+    def drop(name: str) -> None:
+        with _admin_connection() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    pool = Pool("PostgreSQL database", make, drop)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def postgres_url(postgres_template: str) -> Iterator[str]:
-    name = unique_name("pl_test")
-    with _admin_connection() as connection:
-        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
+def postgres_url(database_pool: Pool) -> Iterator[str]:
+    """A PostgreSQL database of the test's own, migrated to head; dropped after it."""
+    name = database_pool.take()
     yield _database_url(name)
-    with _admin_connection() as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    database_pool.give_back(name)
 
 
 @pytest.fixture(scope="session")
@@ -94,14 +112,30 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(fixture))
 
 
+@pytest.fixture(scope="session")
+def vhost_pool() -> Iterator[Pool]:
+    """RabbitMQ vhosts, made ahead and deleted behind the tests (tests/pools.py)."""
+
+    def make() -> str:
+        vhost = unique_name("pl_test")
+        rabbitmqctl("add_vhost", vhost)
+        rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        return vhost
+
+    def delete(vhost: str) -> None:
+        rabbitmqctl("delete_vhost", vhost)
+
+    pool = Pool("RabbitMQ vhost", make, delete)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def amqp_url() -> Iterator[str]:
+def amqp_url(vhost_pool: Pool) -> Iterator[str]:
     """A RabbitMQ vhost of its own for one test."""
-    vhost = unique_name("pl_test")
-    rabbitmqctl("add_vhost", vhost)
-    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    vhost = vhost_pool.take()
     yield f"{AMQP_BASE_URL}/{vhost}"
-    rabbitmqctl("delete_vhost", vhost)
+    vhost_pool.give_back(vhost)
 
 
 def make_settings(database_url: str, amqp_url: str | None = None,
