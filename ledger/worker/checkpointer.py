@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ledger.bootstrap import Ledger
 from ledger.infra.db.models import CheckpointRow
 from ledger.runtime.retry import Outage
+from ledger.runtime.stopping import StopRequest
 from ledger.service.checkpoints import (
     LOGS,
     CheckpointPolicy,
@@ -26,7 +27,6 @@ from ledger.service.checkpoints import (
     sign_if_due,
 )
 from ledger.worker.ingestion import database_unavailable
-from ledger.worker.stopping import StopRequest
 from ledger.worker.witness_asking import AskingPolicy, WitnessAsking
 
 log = logging.getLogger(__name__)

@@ -31,6 +31,7 @@ from ledger.runtime.broker import (
 )
 from ledger.runtime.metrics import CONSUMER_BATCH_SECONDS
 from ledger.runtime.retry import RETRY_DELAY_S_MIN, GaveUp, Outage, retry_call
+from ledger.runtime.stopping import STOP_POLL_S, StopRequest
 from ledger.runtime.topology import (
     LEDGER_QUEUE,
     connection_parameters,
@@ -49,7 +50,6 @@ from ledger.worker.batches import (
 )
 from ledger.worker.ingestion import BatchIngestion, database_unavailable
 from ledger.worker.standby import still_holding, wait_for_the_lock, wait_for_the_previous_consumer
-from ledger.worker.stopping import STOP_POLL_S, StopRequest
 from ledger.worker.verifying import Ahead, StageOneAhead
 
 log = logging.getLogger(__name__)

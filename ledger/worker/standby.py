@@ -16,9 +16,9 @@ import pika
 from pika.adapters.blocking_connection import BlockingChannel
 
 from ledger.infra.db.locks import ConsumerLock, ConsumerLockLost
+from ledger.runtime.stopping import StopRequest
 from ledger.runtime.topology import LEDGER_QUEUE
 from ledger.worker.ingestion import database_unavailable
-from ledger.worker.stopping import StopRequest
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ from ledger.bootstrap import Ledger
 from ledger.infra.db.tree_store import LEDGER_LOG
 from ledger.infra.witness_client import REQUEST_TIMEOUT_S, WitnessClient, WitnessUnreachable
 from ledger.runtime.metrics import WITNESS_COSIGNED_SIZE
+from ledger.runtime.stopping import StopRequest
 from ledger.service.checkpoints import LOGS
 from ledger.service.witnesses import witness_standings
 from ledger.service.witnessing import (
@@ -37,7 +38,6 @@ from ledger.service.witnessing import (
     request_for_latest,
     witness_targets,
 )
-from ledger.worker.stopping import StopRequest
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from prometheus_client import REGISTRY
 from ledger.bootstrap import Ledger
 from ledger.infra.db.models import Witness
 from ledger.runtime.metrics import WITNESS_COSIGNED_SIZE
+from ledger.runtime.stopping import StopRequest
 from ledger.service.checkpoints import CheckpointPolicy
 from ledger.service.witnesses import add_witness
 from ledger.service.witnessing import WitnessTarget
 from ledger.worker.checkpointer import Checkpointer
-from ledger.worker.stopping import StopRequest
 from ledger.worker.witness_asking import AskingPolicy, WitnessAsker
 from tests.support import PlatformFixture
 from tests.worker.fake_witness import FakeWitness

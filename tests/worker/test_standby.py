@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from ledger.infra.db.locks import ConsumerLockLost
-from ledger.worker import standby, stopping
+from ledger.runtime import stopping
+from ledger.runtime.stopping import StopRequest
+from ledger.worker import standby
 from ledger.worker.standby import still_holding, wait_for_the_lock
-from ledger.worker.stopping import StopRequest
 
 OUTAGE = OperationalError("SELECT 1", {}, ConnectionRefusedError("the database is down"))
 

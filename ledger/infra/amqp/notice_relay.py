@@ -10,7 +10,6 @@ notice again with the same `notice_id`, which the platform's adapter applies onc
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -23,7 +22,8 @@ from ledger.infra.db.models import OutboundNotice
 from ledger.runtime.broker import BROKER_ERRORS, describe_broker_error
 from ledger.runtime.metrics import NOTICE_RELAY_FAILURES, NOTICES_RELAYED
 from ledger.runtime.pipelined import OutgoingMessage, PipelinedPublisher, PublishFailed
-from ledger.runtime.retry import GaveUp, Outage, pause_until, retry_call
+from ledger.runtime.retry import GaveUp, Outage, retry_call
+from ledger.runtime.stopping import StopRequest
 from ledger.runtime.topology import (
     OUTBOUND_EXCHANGE,
     connection_parameters,
@@ -46,15 +46,16 @@ class NoticeRelay:
         self._clock = clock
         self._publisher: PipelinedPublisher | None = None
         self._declared: set[str] = set()
-        self._stop = threading.Event()
+        self._stop = StopRequest()
         self._broker_outage = Outage(log, "cannot publish notices (%s); they wait in the outbox",
                                      "publishing notices again after %.1f s",
                                      describe=_describe_relay_error)
         self.published = 0
 
     def stop(self) -> None:
-        """Safe from a signal handler: the loop ends after the batch in hand."""
-        self._stop.set()
+        """Safe from a signal handler (a flag, no lock): the loop ends after the batch in
+        hand."""
+        self._stop.request()
 
     def publish_pending(self) -> int:
         """Publish everything waiting now; raises PublishFailed or a broker error."""
@@ -81,13 +82,13 @@ class NoticeRelay:
     def run(self) -> None:
         """Until stop(): publish, wait for news, and back off while the broker is down."""
         try:
-            while not self._stop.is_set():
+            while not self._stop.requested:
                 try:
                     retry_call(self._publish_or_forget_declared, transient=_relay_error,
-                               outage=self._broker_outage, pause=pause_until(self._stop))
+                               outage=self._broker_outage, pause=self._stop.sleep)
                 except GaveUp:
                     break
-                self._stop.wait(IDLE_WAIT_S)
+                self._stop.sleep(IDLE_WAIT_S)
         finally:
             self.close()
 

@@ -1,4 +1,5 @@
-"""The worker's stop request, and waits that a stop cuts short."""
+"""A stop request that a signal handler may make, and waits that it cuts short (the consumer, the
+checkpointer, the notice relay)."""
 
 from __future__ import annotations
 
