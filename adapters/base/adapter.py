@@ -18,6 +18,7 @@ from typing import Protocol
 from adapters.base.failures import AdapterFailed, described, masked_traceback
 from adapters.base.intake import Intake
 from adapters.base.pump import OutboxPump
+from ledger.runtime.stopping import STOP_POLL_S, StopRequest
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,10 @@ class Source(Protocol):
 
 
 class AdapterProcess:
-    """One adapter process: the source in the calling thread, the pump (and the notice
-    listener, if any) in their own threads. SIGTERM or SIGINT stop all of them.
+    """One adapter process: the source, the pump (and the notice listener, if any) each in a
+    thread of its own. SIGTERM or SIGINT stop all of them: the signal handler only raises a flag
+    (setting the stop Event there takes the Event's lock, which the interrupted main thread may
+    be holding), and the main thread, which waits for the source, turns it into the Event.
 
     A thread that fails stops all of them too, and `run` then raises AdapterFailed (the command
     exits non-zero): an adapter never goes on receiving records with its pump or its notice
@@ -47,6 +50,7 @@ class AdapterProcess:
         self._pump = pump
         self._background = list(background)
         self.stop_event = threading.Event()
+        self._signalled = StopRequest()
         self._failures: list[tuple[str, BaseException]] = []
         self._failures_lock = threading.Lock()
 
@@ -57,16 +61,19 @@ class AdapterProcess:
         threads = [self._thread("outbox-pump", self._pump.run)]
         threads += [self._thread(f"background-{index}", functools.partial(task, self.stop_event))
                     for index, task in enumerate(self._background, start=1)]
-        for thread in threads:
+        source = self._thread("source", functools.partial(
+            self._source.run, self._intake, self.stop_event, self._pump.wake))
+        for thread in [*threads, source]:
             thread.start()
         try:
-            self._source.run(self._intake, self.stop_event, self._pump.wake)
-        except BaseException as error:
-            self._failed("source", error)
+            while source.is_alive():
+                if self._signalled.requested:
+                    self.stop_event.set()
+                source.join(STOP_POLL_S)
         finally:
             self.stop_event.set()
             self._pump.stop()
-            for thread in threads:
+            for thread in [source, *threads]:
                 thread.join()
         if self._failures:
             name, failure = self._failures[0]
@@ -95,7 +102,7 @@ class AdapterProcess:
         self._pump.stop()
 
     def _on_signal(self, _number: int, _frame: FrameType | None) -> None:
-        self.stop_event.set()
+        self._signalled.request()
 
 
 class SourceOptions(Protocol):
