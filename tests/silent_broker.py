@@ -7,23 +7,25 @@ handshake: only the client's own timeouts end the wait."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 import threading
 from collections.abc import Iterator
 
-ACCEPT_POLL_S = 0.1
+from tests.loopback import accept_until, loopback_listener
 
 
 class SilentBroker:
     def __init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(ACCEPT_POLL_S)
+        self._listener = loopback_listener()
         self._closed = threading.Event()
         self._held: list[socket.socket] = []
         self._lock = threading.Lock()
         self.port: int = self._listener.getsockname()[1]
         self.url = f"amqp://guest:guest@127.0.0.1:{self.port}/%2F"
-        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self._thread = threading.Thread(
+            target=functools.partial(accept_until, self._listener, self._closed, self._hold),
+            daemon=True)
         self._thread.start()
 
     @property
@@ -40,18 +42,11 @@ class SilentBroker:
             for sock in self._held:
                 sock.close()
 
-    def _accept_loop(self) -> None:
-        while not self._closed.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            # Held open and never read nor written: the client's protocol header sits in the
-            # socket's buffer, unanswered, until the client gives up or the test ends.
-            with self._lock:
-                self._held.append(client)
+    def _hold(self, client: socket.socket) -> None:
+        # Held open and never read nor written: the client's protocol header sits in the
+        # socket's buffer, unanswered, until the client gives up or the test ends.
+        with self._lock:
+            self._held.append(client)
 
 
 @contextlib.contextmanager

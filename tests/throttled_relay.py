@@ -12,22 +12,22 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
+from tests.loopback import accept_until, loopback_listener
+
 READ_SIZE_BYTES = 4096
-ACCEPT_POLL_S = 0.1
 
 
 class ThrottledRelay:
     def __init__(self, target: tuple[str, int], client_bytes_per_s: int) -> None:
         self._target = target
         self._seconds_per_byte = 1.0 / client_bytes_per_s
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(ACCEPT_POLL_S)
+        self._listener = loopback_listener()
         self._closed = threading.Event()
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self.port: int = self._listener.getsockname()[1]
-        self._start(self._accept_loop)
+        self._start(accept_until, self._listener, self._closed, self._relay)
 
     def idle(self) -> bool:
         """No byte is in transit: every relayed connection has closed both ways."""
@@ -53,19 +53,12 @@ class ThrottledRelay:
             self._threads.append(thread)
         thread.start()
 
-    def _accept_loop(self) -> None:
-        while not self._closed.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            server = socket.create_connection(self._target)
-            with self._lock:
-                self._sockets += [client, server]
-            self._start(self._forward, client, server, self._seconds_per_byte)
-            self._start(self._forward, server, client, 0.0)
+    def _relay(self, client: socket.socket) -> None:
+        server = socket.create_connection(self._target)
+        with self._lock:
+            self._sockets += [client, server]
+        self._start(self._forward, client, server, self._seconds_per_byte)
+        self._start(self._forward, server, client, 0.0)
 
     @staticmethod
     def _forward(source: socket.socket, sink: socket.socket, seconds_per_byte: float) -> None:
