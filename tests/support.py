@@ -37,6 +37,16 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
+def stop_process(process: subprocess.Popen[Any], number: int, timeout_s: float) -> None:
+    """Signal the process and wait for it; killed when it has not ended within `timeout_s`."""
+    process.send_signal(number)
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def rabbitmqctl(*arguments: str) -> str:
     completed = subprocess.run(
         [RABBITMQCTL, *arguments], check=True, capture_output=True, text=True, timeout=60

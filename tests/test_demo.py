@@ -26,6 +26,7 @@ from ledger.demo.batches import native_batch
 from ledger.demo.scenario import PLATFORMS
 from ledger.demo.setup import DEMO_USERS
 from tests.conftest import make_settings
+from tests.support import stop_process
 
 POINTSLEDGER = str(Path(sys.executable).parent / "pointsledger")
 DEMO_START_TIMEOUT_S = 120
@@ -257,12 +258,7 @@ def test_demo_serves_the_api_and_the_console_it_prints(tmp_path: Path) -> None:
         teller = _printed_passwords(output)["demo-teller"]
         assert _sign_in(address.group(1), "demo-teller", teller).endswith("/console/counter")
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, signal.SIGINT, 20)
         if process.stdout:
             process.stdout.close()
         if process.stderr:

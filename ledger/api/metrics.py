@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from flask import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -104,27 +104,26 @@ def gauge_families(readings: OperationsReadings) -> Iterator[Metric]:
     yield GaugeMetricFamily("pointsledger_ledger_head_seq",
                             "The seq of the ledger's last entry (0: empty).",
                             value=readings.head_seq)
-    gaps = GaugeMetricFamily("pointsledger_platform_gaps",
-                             "A platform's seqs below its last one that have not arrived.",
-                             labels=["platform"])
-    for platform, missing in sorted(readings.missing_by_platform.items()):
-        gaps.add_metric([platform], missing)
-    yield gaps
-    ages = GaugeMetricFamily("pointsledger_checkpoint_age_seconds",
-                             "Seconds since the log's latest checkpoint was signed.",
-                             labels=["log"])
-    for log_name, age_s in sorted(readings.checkpoint_age_s_by_log.items()):
-        ages.add_metric([log_name], age_s)
-    yield ages
+    yield _by_label("pointsledger_platform_gaps",
+                    "A platform's seqs below its last one that have not arrived.",
+                    "platform", readings.missing_by_platform)
+    yield _by_label("pointsledger_checkpoint_age_seconds",
+                    "Seconds since the log's latest checkpoint was signed.",
+                    "log", readings.checkpoint_age_s_by_log)
     yield GaugeMetricFamily("pointsledger_notices_pending",
                             "Notices to platforms written but not yet relayed to the broker.",
                             value=readings.notices_pending)
-    cosigned = GaugeMetricFamily(_witness_family_name(),
-                                 "The largest ledger checkpoint each witness cosigned (0: none).",
-                                 labels=["witness"])
-    for witness, size in sorted(readings.cosigned_size_by_witness.items()):
-        cosigned.add_metric([witness], size)
-    yield cosigned
+    yield _by_label(_witness_family_name(),
+                    "The largest ledger checkpoint each witness cosigned (0: none).",
+                    "witness", readings.cosigned_size_by_witness)
+
+
+def _by_label(name: str, documentation: str, label: str,
+              values: Mapping[str, float]) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=[label])
+    for label_value, value in sorted(values.items()):
+        family.add_metric([label_value], value)
+    return family
 
 
 def _scrape_errors(value: int) -> Metric:

@@ -26,7 +26,7 @@ from tests.api.support import create_tokens
 from tests.conftest import make_settings
 from tests.ops.gunicorn_live_gauge import WORKERS_ALIVE
 from tests.ops.support import HTTP_COUNT, parse, value
-from tests.support import TEST_PEPPER
+from tests.support import TEST_PEPPER, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALHOST = "127.0.0.1"
@@ -85,12 +85,7 @@ def _gunicorn(sqlite_url: str, tmp_path: Path, config: str) -> Iterator[tuple[st
             _wait_until_ready(process, base_url, log)
             yield base_url, monitor, metrics_directory
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, signal.SIGTERM, 30)
 
 
 def test_requests_answered_by_two_workers_add_up(served: tuple[str, str, Path]) -> None:
