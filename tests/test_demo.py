@@ -98,6 +98,14 @@ def test_demo_feeds_each_platform_through_its_adapter_and_keeps_the_mistakes(
                      r"entries and \d+ audit events", output)
 
 
+def test_a_small_demo_redeems_only_for_residents_who_can_afford_it(tmp_path: Path) -> None:
+    """With 20 events a platform the richest 沥家园 resident has 39 points, one short of the
+    rice: the counter's script leaves the redemptions out instead of stopping the demo."""
+    completed = _run(["demo", "--no-serve", "--events-per-platform", "20"], tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert "nothing redeemed" in completed.stdout or "1 × RICE-5KG" in completed.stdout
+
+
 def test_demo_prints_a_console_password_for_each_user_that_signs_in(tmp_path: Path) -> None:
     completed = _run(["demo", "--no-serve", "--events-per-platform", "5", "--port", "8123"],
                      tmp_path)

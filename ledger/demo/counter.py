@@ -51,7 +51,7 @@ def tell_counter(client: FlaskClient, ledger: Ledger, tokens: dict[str, str],
 
     richest, modest = _residents(ledger)
     if richest is None or modest is None:
-        return [*lines, f"no {PLATFORM} residents with points yet: nothing to redeem"]
+        return [*lines, f"too few {PLATFORM} residents with enough points yet: nothing redeemed"]
     rice = api.redeem(richest, "RICE-5KG", 1)
     key = str(uuid.uuid4())
     towels = api.redeem(modest, "TOWELS", 2, key)
@@ -86,18 +86,26 @@ def tell_counter(client: FlaskClient, ledger: Ledger, tokens: dict[str, str],
 
 
 def _residents(ledger: Ledger) -> tuple[str | None, str | None]:
-    """The resident with the most spendable points, and one with fewer than a cookware set."""
+    """The resident with the most spendable points, who can afford the rice, and another who
+    can afford two towel sets but fewer than a cookware set; (None, None) when the feed gave
+    nobody that much (a small `--events-per-platform`)."""
+    rice = _cost("RICE-5KG")
+    two_towels = 2 * _cost("TOWELS")
     with ledger.sessions() as session:
         rows = session.execute(
             select(Balance.resident, Balance.spendable).where(Balance.platform == PLATFORM,
-                                                              Balance.spendable >= 30)
+                                                              Balance.spendable >= two_towels)
             .order_by(Balance.spendable.desc(), Balance.resident)).all()
-    if not rows:
+    if len(rows) < 2 or rows[0][1] < rice:
         return None, None
     richest = rows[0][0]
-    modest = next((resident for resident, points in rows[1:] if points < 3 * GIFTS[0][2]),
+    modest = next((resident for resident, points in rows[1:] if points < 3 * _cost("COOKWARE")),
                   rows[-1][0])
     return richest, modest
+
+
+def _cost(sku: str) -> int:
+    return next(cost for gift, _name, cost in GIFTS if gift == sku)
 
 
 class _Api:
